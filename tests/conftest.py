@@ -1,0 +1,53 @@
+"""Shared fixtures: the shared test data folder and the PC/SC stack (pcscd + vpcd)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED_DATA = Path(os.environ.get("EGATE_SHARED_DATA", REPO.parent / "shared" / "data"))
+# vpcd slot used by this test run: slot 0 is "Virtual PCD 00 00" on TCP 35963, slot 1 "... 00 01" on 35964.
+VPCD_SLOT = int(os.environ.get("EGATE_VPCD_SLOT", "0"))
+
+
+def shared_data(*parts: str) -> Path:
+    """A path under ../shared/data; the calling test is skipped with a clear message if it is absent."""
+    path = SHARED_DATA.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"test data not found: {path} (see ../shared/data/README.md)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def pcscd() -> Iterator[None]:
+    """pcscd with the vpcd reader, started as a child process for this session if it is not running."""
+    from hardware_mocks.pcscd import PcscdUnavailable, ensure_pcscd
+    from hardware_mocks.vpcd import vpcd_port
+
+    try:
+        proc = ensure_pcscd(port=vpcd_port(VPCD_SLOT))
+    except PcscdUnavailable as exc:
+        pytest.fail(f"PC/SC stack unavailable: {exc}")
+    yield
+    proc.stop()
+
+
+@pytest.fixture
+def vpcd_host(pcscd: None) -> Iterator[object]:
+    """A vpcd card host on this run's slot; the card is removed after the test."""
+    from hardware_mocks.vpcd import VpcdCardHost, vpcd_port
+
+    host = VpcdCardHost(port=vpcd_port(VPCD_SLOT))
+    yield host
+    host.remove()
+
+
+@pytest.fixture
+def vpcd_reader_name() -> str:
+    from hardware_mocks.vpcd import vpcd_reader_name
+
+    return vpcd_reader_name(VPCD_SLOT)
