@@ -12,6 +12,7 @@ COMMAND_MODULES = [
     "gatectl.commands.diag",
     "gatectl.commands.rig",
     "gatectl.commands.demo",
+    "gatectl.commands.bench",
 ]
 
 

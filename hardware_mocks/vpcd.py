@@ -155,6 +155,11 @@ class CardRemoved(Exception):
 def _recv_exact(sock: socket.socket, n: int) -> bytes | None:
     buf = bytearray()
     while len(buf) < n:
+        # Debian's vpcd writes the length and the APDU in two segments without TCP_NODELAY, so the second
+        # waits for our ACK of the first; Linux delays that ACK by 40 ms unless asked not to (it clears
+        # the flag after each receive, hence every time).
+        if hasattr(socket, "TCP_QUICKACK"):
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_QUICKACK, 1)
         chunk = sock.recv(n - len(buf))
         if not chunk:
             return None

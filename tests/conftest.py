@@ -51,3 +51,8 @@ def vpcd_reader_name() -> str:
     from hardware_mocks.vpcd import vpcd_reader_name
 
     return vpcd_reader_name(VPCD_SLOT)
+
+
+@pytest.fixture
+def vpcd_slot() -> int:
+    return VPCD_SLOT

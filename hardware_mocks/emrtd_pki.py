@@ -1,0 +1,156 @@
+"""A test PKI for generated passports: CSCA -> document signers, with a CRL.
+
+It mirrors a country's real set-up closely enough for passive authentication to be exercised end to end:
+a self-signed CSCA (keyCertSign, cRLSign), document signer certificates (digitalSignature, the ICAO
+DocumentSigner extended key usage is optional in practice and omitted here), one DSC revoked on the
+CSCA's CRL, and an "unknown" DSC issued by a CSCA that no trust store holds.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.x509.oid import NameOID
+
+_NOW = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+
+
+@dataclass
+class Signer:
+    certificate: x509.Certificate
+    private_key: ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
+
+    @property
+    def der(self) -> bytes:
+        return self.certificate.public_bytes(serialization.Encoding.DER)
+
+
+@dataclass
+class TestPKI:
+    country: str  # ISO 3166-1 alpha-2, as in the certificates' C attribute
+    csca: Signer
+    dsc: Signer
+    revoked_dsc: Signer
+    unknown_dsc: Signer  # issued by a CSCA outside the trust store
+    crl: x509.CertificateRevocationList
+    extra: dict[str, Signer] = field(default_factory=dict)
+
+    def write_trust_store(self, folder: Path) -> Path:
+        """Write the CSCA certificate and its CRL (what an inspection system's trust store holds)."""
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"{self.country}_CSCA.cer").write_bytes(self.csca.der)
+        (folder / f"{self.country}_CSCA.crl").write_bytes(self.crl.public_bytes(serialization.Encoding.DER))
+        return folder
+
+    def trust_store(self) -> Any:
+        """A :class:`passport.pki.TrustStore` holding this PKI's CSCA and CRL, built in memory."""
+        from passport.pki import TrustStore
+
+        trust = TrustStore()
+        trust.add_certificate(self.csca.der)
+        trust.add_crl(self.crl.public_bytes(serialization.Encoding.DER))
+        return trust
+
+
+# Key types a document signer can have: the curves and RSA size seen on issued documents.
+DSC_KEY_TYPES = ("ec-p256", "ec-brainpoolP256r1", "rsa2048")
+
+
+def _name(country: str, cn: str) -> x509.Name:
+    return x509.Name([
+        x509.NameAttribute(NameOID.COUNTRY_NAME, country),
+        x509.NameAttribute(NameOID.ORGANIZATION_NAME, "egate test PKI"),
+        x509.NameAttribute(NameOID.COMMON_NAME, cn),
+    ])
+
+
+def _key(key_type: str = "ec-p256") -> ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey:
+    if key_type == "ec-p256":
+        return ec.generate_private_key(ec.SECP256R1())
+    if key_type == "ec-brainpoolP256r1":
+        return ec.generate_private_key(ec.BrainpoolP256R1())
+    if key_type == "rsa2048":
+        return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    raise ValueError(f"unknown document signer key type {key_type!r}; known: {', '.join(DSC_KEY_TYPES)}")
+
+
+def _csca(country: str, cn: str) -> Signer:
+    key = _key("ec-p256")
+    name = _name(country, cn)
+    ski = x509.SubjectKeyIdentifier.from_public_key(key.public_key())
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(_NOW - dt.timedelta(days=365))
+        .not_valid_after(_NOW + dt.timedelta(days=365 * 15))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(
+            x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True
+        )
+        .add_extension(ski, critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    return Signer(cert, key)
+
+
+def _dsc(issuer: Signer, country: str, cn: str, key_type: str = "ec-p256") -> Signer:
+    key = _key(key_type)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(_name(country, cn))
+        .issuer_name(issuer.certificate.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(_NOW - dt.timedelta(days=30))
+        .not_valid_after(_NOW + dt.timedelta(days=365 * 11))
+        .add_extension(
+            x509.KeyUsage(True, False, False, False, False, False, False, False, False), critical=True
+        )
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer.private_key.public_key()), critical=False
+        )
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        .sign(issuer.private_key, hashes.SHA256())
+    )
+    return Signer(cert, key)
+
+
+def make_test_pki(country: str = "UT", *, dsc_key: str = "ec-p256") -> TestPKI:
+    """A fresh PKI (keys are generated per call: nothing secret is stored in the repository).
+
+    The CSCAs have P-256 keys; ``dsc_key`` chooses the document signers' keys (one of DSC_KEY_TYPES).
+    """
+    if dsc_key not in DSC_KEY_TYPES:
+        raise ValueError(f"unknown document signer key type {dsc_key!r}; known: {', '.join(DSC_KEY_TYPES)}")
+    csca = _csca(country, f"CSCA {country} test")
+    dsc = _dsc(csca, country, f"DS {country} test 1", dsc_key)
+    revoked = _dsc(csca, country, f"DS {country} test 2 (revoked)", dsc_key)
+    rogue_csca = _csca(country, f"CSCA {country} unknown")
+    unknown = _dsc(rogue_csca, country, f"DS {country} unknown", dsc_key)
+    crl = (
+        x509.CertificateRevocationListBuilder()
+        .issuer_name(csca.certificate.subject)
+        .last_update(_NOW - dt.timedelta(days=1))
+        .next_update(_NOW + dt.timedelta(days=3650))
+        .add_revoked_certificate(
+            x509.RevokedCertificateBuilder()
+            .serial_number(revoked.certificate.serial_number)
+            .revocation_date(_NOW - dt.timedelta(days=2))
+            .build()
+        )
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(csca.private_key.public_key()), critical=False
+        )
+        .add_extension(x509.CRLNumber(1), critical=False)
+        .sign(csca.private_key, hashes.SHA256())
+    )
+    return TestPKI(country, csca, dsc, revoked, unknown, crl)

@@ -1,0 +1,258 @@
+"""The whole simulated gate: every device on its real protocol, plus a control API for test rigs.
+
+Devices: pcscd with the vpcd reader and a virtual ePassport that can be put on and taken off; the Modbus
+RTU I/O board behind ``$RIG_DIR/io-board``; the MJPEG camera on ``http://127.0.0.1:18554/stream.mjpg``; the
+MRZ reader behind ``$RIG_DIR/mrz-reader``. The control API (JSON over HTTP, 127.0.0.1:18555) lets a test
+rig play a traveller: ``GET /status``, ``POST /passport {"doc": "bsi2008", "faults": [...]}``,
+``DELETE /passport``, ``POST /mrz {"lines": [...], "noise": 0.0}``, ``POST /camera {"scenario": ...}``,
+``POST /camera/drop {"seconds": 3}``, ``POST /io {"command": "walk 1"}``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import signal
+import sys
+import threading
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+from hardware_mocks import sample_data
+from hardware_mocks.camera_server import CameraServer
+from hardware_mocks.io_board import IoBoard
+from hardware_mocks.mrz_reader import SimulatedMrzReader
+from hardware_mocks.pcscd import PcscdProcess, ensure_pcscd
+from hardware_mocks.vpcd import VpcdCardHost, vpcd_port, vpcd_reader_name
+
+log = logging.getLogger(__name__)
+
+DEFAULT_RIG_DIR = "/tmp/egate-rig"
+CAMERA_PORT = 18554
+CONTROL_PORT = 18555
+
+
+def default_rig_dir() -> Path:
+    return Path(os.environ.get("EGATE_RIG_DIR", DEFAULT_RIG_DIR))
+
+
+@dataclass
+class RigOptions:
+    rig_dir: Path = field(default_factory=default_rig_dir)
+    camera_port: int = CAMERA_PORT
+    control_port: int = CONTROL_PORT
+    vpcd_slot: int = 0
+    camera_scenario: str = "empty"
+    coils: dict[str, int] | None = None
+    inputs: dict[str, int] | None = None
+
+
+class SimulatedGate:
+    """Starts and stops the simulated devices; methods play a traveller through them."""
+
+    def __init__(self, options: RigOptions | None = None):
+        self.options = options or RigOptions()
+        self.pcscd: PcscdProcess | None = None
+        self.card_host: VpcdCardHost | None = None
+        self.io_board: IoBoard | None = None
+        self.camera: CameraServer | None = None
+        self.mrz: SimulatedMrzReader | None = None
+        self._control: ThreadingHTTPServer | None = None
+        self.passport: str | None = None
+
+    # -- lifecycle ------------------------------------------------------------------------------------
+
+    def start(self) -> SimulatedGate:
+        o = self.options
+        o.rig_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            self.pcscd = ensure_pcscd(port=vpcd_port(o.vpcd_slot))
+            self.card_host = VpcdCardHost(port=vpcd_port(o.vpcd_slot))
+            self.io_board = IoBoard(driver_link=o.rig_dir / "io-board", coils=o.coils, inputs=o.inputs).start()
+            self.camera = CameraServer(
+                port=o.camera_port, scenario=o.camera_scenario, faces_dir=sample_data.faces_dir()
+            ).start()
+            self.mrz = SimulatedMrzReader(link=o.rig_dir / "mrz-reader")
+            self._control = ThreadingHTTPServer(("127.0.0.1", o.control_port), _control_handler(self))
+            self._control.daemon_threads = True
+            threading.Thread(target=self._control.serve_forever, name="rig-control", daemon=True).start()
+        except BaseException:
+            self.stop()
+            raise
+        (o.rig_dir / "rig.json").write_text(json.dumps(self.status(), indent=2))
+        return self
+
+    def stop(self) -> None:
+        if self._control is not None:
+            self._control.shutdown()
+            self._control.server_close()
+            self._control = None
+        if self.card_host is not None:
+            self.card_host.remove()
+        for dev in (self.mrz, self.camera, self.io_board):
+            if dev is not None:
+                try:
+                    dev.close() if hasattr(dev, "close") else dev.stop()
+                except Exception:  # noqa: BLE001 - stopping must go on to the next device
+                    log.exception("stopping %s", type(dev).__name__)
+        self.mrz = self.camera = self.io_board = None
+        if self.pcscd is not None:
+            self.pcscd.stop()
+            self.pcscd = None
+        with_json = self.options.rig_dir / "rig.json"
+        with_json.unlink(missing_ok=True)
+
+    def __enter__(self) -> SimulatedGate:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # -- playing a traveller -------------------------------------------------------------------------
+
+    def present_passport(self, doc: str | None = None, faults: list[str] | None = None,
+                         mrz: bool = True, pace: bool = True) -> dict[str, Any]:
+        """Put a test passport on the chip reader (and its MRZ through the MRZ reader)."""
+        from hardware_mocks.emrtd_chip import build_chip
+
+        assert self.card_host is not None and self.mrz is not None
+        folder = sample_data.passport_dir(doc)
+        chip = build_chip(str(folder), faults=faults or [], pace=pace)
+        self.card_host.insert(chip)
+        self.passport = folder.name if doc in (None, "sample") else (doc or folder.name)
+        lines: list[str] = []
+        if mrz:
+            text = chip.files.mrz
+            width = {90: 30, 72: 36, 88: 44}.get(len(text), 44)
+            lines = [text[i : i + width] for i in range(0, len(text), width)]
+            self.mrz.present(lines)
+        return {"passport": self.passport, "reader": vpcd_reader_name(self.options.vpcd_slot), "mrz": lines}
+
+    def remove_passport(self) -> None:
+        assert self.card_host is not None
+        self.card_host.remove()
+        self.passport = None
+
+    @property
+    def control_port(self) -> int:
+        return int(self._control.server_address[1]) if self._control else self.options.control_port
+
+    def status(self) -> dict[str, Any]:
+        o = self.options
+        return {
+            "pid": os.getpid(),
+            "rig_dir": str(o.rig_dir),
+            "reader": {"name": vpcd_reader_name(o.vpcd_slot), "card": self.passport,
+                       "inserted": bool(self.card_host and self.card_host.inserted)},
+            "io_board": {"path": str(o.rig_dir / "io-board"),
+                         "state": repr(self.io_board.state()) if self.io_board else None},
+            "camera": {"url": self.camera.url if self.camera else None,
+                       "scenario": self.camera.scenario if self.camera else None},
+            "mrz_reader": {"path": str(o.rig_dir / "mrz-reader")},
+            "control": f"http://127.0.0.1:{self.control_port}",
+        }
+
+
+def _control_handler(gate: SimulatedGate) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, format: str, *args: Any) -> None:
+            log.debug("control: " + format, *args)
+
+        def _reply(self, code: int, body: dict[str, Any]) -> None:
+            data = json.dumps(body).encode()
+            self.send_response(code)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def _body(self) -> dict[str, Any]:
+            length = min(int(self.headers.get("Content-Length") or 0), 1 << 16)
+            raw = self.rfile.read(length) if length else b"{}"
+            body = json.loads(raw or b"{}")
+            if not isinstance(body, dict):
+                raise ValueError("expected a JSON object")
+            return body
+
+        def do_GET(self) -> None:  # noqa: N802
+            if self.path == "/status":
+                self._reply(200, gate.status())
+            else:
+                self._reply(404, {"error": f"no such resource {self.path}"})
+
+        def do_DELETE(self) -> None:  # noqa: N802
+            if self.path == "/passport":
+                gate.remove_passport()
+                self._reply(200, {"ok": True})
+            else:
+                self._reply(404, {"error": f"no such resource {self.path}"})
+
+        def do_POST(self) -> None:  # noqa: N802
+            try:
+                body = self._body()
+                if self.path == "/passport":
+                    result = gate.present_passport(body.get("doc"), list(body.get("faults", [])),
+                                                   bool(body.get("mrz", True)), bool(body.get("pace", True)))
+                elif self.path == "/mrz" and gate.mrz:
+                    sent = gate.mrz.present(list(body["lines"]), noise=float(body.get("noise", 0.0)),
+                                            framing=str(body.get("framing", "cr")))
+                    result = {"sent": sent}
+                elif self.path == "/camera" and gate.camera:
+                    gate.camera.set_scenario(str(body["scenario"]), body.get("person"))
+                    result = {"scenario": gate.camera.scenario}
+                elif self.path == "/camera/drop" and gate.camera:
+                    gate.camera.drop(float(body.get("seconds", 3.0)))
+                    result = {"ok": True}
+                elif self.path == "/io" and gate.io_board:
+                    result = {"answer": gate.io_board.run_command(str(body["command"]))}
+                else:
+                    self._reply(404, {"error": f"no such resource {self.path}"})
+                    return
+                self._reply(200, result)
+            except (KeyError, ValueError, TypeError, FileNotFoundError, OSError) as exc:
+                self._reply(400, {"error": f"{type(exc).__name__}: {exc}"})
+            except Exception as exc:  # noqa: BLE001 - a bad request must not take the rig down
+                log.exception("control request failed")
+                self._reply(500, {"error": str(exc)})
+
+    return Handler
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m hardware_mocks.rig",
+                                     description="Run the whole simulated gate until interrupted.")
+    parser.add_argument("--dir", type=Path, default=default_rig_dir(), help="run directory (pty links, status)")
+    parser.add_argument("--camera-port", type=int, default=CAMERA_PORT)
+    parser.add_argument("--control-port", type=int, default=CONTROL_PORT)
+    parser.add_argument("--slot", type=int, default=0, help="vpcd slot")
+    parser.add_argument("--passport", help="present this test passport at start (e.g. sample, bsi2008)")
+    parser.add_argument("--scenario", default="empty", help="camera scenario at start")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    opts = RigOptions(args.dir, args.camera_port, args.control_port, args.slot, args.scenario)
+    try:
+        gate = SimulatedGate(opts).start()
+    except Exception as exc:  # noqa: BLE001
+        print(f"error: the simulated gate did not start: {exc}", file=sys.stderr)
+        return 3
+    try:
+        if args.passport:
+            gate.present_passport(args.passport)
+        print(json.dumps(gate.status()), flush=True)
+        while not stop.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        gate.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,53 @@
+"""Technician pages: device health at a glance, refreshed live, and the same as JSON."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+
+from flask import Blueprint, jsonify, render_template
+
+from devices.base import Health
+from gatectl.config import Config
+from gatectl.diagnostics import run_diagnostics
+
+HealthSource = Callable[[], list[Health]]
+
+
+class CachedHealth:
+    """Runs diagnostics at most every ``max_age`` seconds, so many open pages do not hammer the devices."""
+
+    def __init__(self, config: Config, max_age: float = 2.0):
+        self.config = config
+        self.max_age = max_age
+        self._lock = threading.Lock()
+        self._at = 0.0
+        self._last: list[Health] = []
+
+    def __call__(self) -> list[Health]:
+        with self._lock:
+            if time.monotonic() - self._at > self.max_age:
+                self._last = run_diagnostics(self.config)
+                self._at = time.monotonic()
+            return self._last
+
+
+def technician_blueprint(config: Config, health_source: HealthSource | None = None) -> Blueprint:
+    bp = Blueprint("technician", __name__, url_prefix="/technician")
+    source = health_source or CachedHealth(config)
+
+    @bp.get("/")
+    def page() -> str:
+        return render_template("technician.html", gate=config.gate, source=config.source)
+
+    @bp.get("/api/health")
+    def health() -> object:
+        results = source()
+        return jsonify(
+            gate=config.gate.id,
+            healthy=all(h.ok for h in results),
+            devices=[h.as_dict() for h in results],
+        )
+
+    return bp
