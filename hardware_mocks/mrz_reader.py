@@ -25,6 +25,8 @@ import tty
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+from hardware_mocks.serial_link import remove_symlink_to, replace_symlink
+
 FRAMINGS = ("cr", "crlf", "stx-etx")
 _WRITE_TIMEOUT_S = 2.0
 
@@ -79,7 +81,7 @@ class SimulatedMrzReader:
         self.link = Path(link) if link else None
         self.baud = baud
         if self.link:
-            _replace_symlink(self.link, self.pty_path)
+            replace_symlink(self.link, self.pty_path)
         self.documents_presented = 0
 
     @property
@@ -132,24 +134,13 @@ class SimulatedMrzReader:
                 os.close(fd)
         self._master = self._slave = -1
         if self.link:
-            with contextlib.suppress(OSError):
-                if self.link.is_symlink() and os.readlink(self.link) == self.pty_path:
-                    self.link.unlink()
+            remove_symlink_to(self.link, self.pty_path)
 
     def __enter__(self) -> SimulatedMrzReader:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-def _replace_symlink(link: Path, target: str) -> None:
-    link.parent.mkdir(parents=True, exist_ok=True)
-    tmp = link.with_name(f".{link.name}.{os.getpid()}.tmp")
-    with contextlib.suppress(FileNotFoundError):
-        tmp.unlink()
-    tmp.symlink_to(target)
-    os.replace(tmp, link)
 
 
 def _run_commands(reader: SimulatedMrzReader, stream: Iterable[str]) -> None:

@@ -124,7 +124,7 @@ class SerialLink:
         self._stop_r, self._stop_w = os.pipe()
         for link, target in ((self.driver_link, self.driver_pty), (self.device_link, self.device_pty)):
             if link:
-                _replace_symlink(link, target)
+                replace_symlink(link, target)
         self._running = True
         self._thread = threading.Thread(target=self._run, name="serial-link", daemon=True)
         self._thread.start()
@@ -146,7 +146,7 @@ class SerialLink:
         self._fds = []
         for link, target in ((self.driver_link, self.driver_pty), (self.device_link, self.device_pty)):
             if link:
-                _remove_symlink_to(link, target)
+                remove_symlink_to(link, target)
 
     def __enter__(self) -> SerialLink:
         return self.start()
@@ -328,7 +328,8 @@ class SerialLink:
                 lane.bytes_lost += len(data) - written
 
 
-def _replace_symlink(link: Path, target: str) -> None:
+def replace_symlink(link: Path, target: str) -> None:
+    """Point ``link`` at ``target`` atomically (a driver opening it never sees it missing)."""
     link.parent.mkdir(parents=True, exist_ok=True)
     tmp = link.with_name(f".{link.name}.{os.getpid()}.tmp")
     with contextlib.suppress(FileNotFoundError):
@@ -337,7 +338,8 @@ def _replace_symlink(link: Path, target: str) -> None:
     os.replace(tmp, link)
 
 
-def _remove_symlink_to(link: Path, target: str) -> None:
+def remove_symlink_to(link: Path, target: str) -> None:
+    """Remove ``link`` if it still points at ``target`` (another run may have taken it over)."""
     with contextlib.suppress(OSError):
         if link.is_symlink() and os.readlink(link) == target:
             link.unlink()
