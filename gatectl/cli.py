@@ -13,6 +13,7 @@ COMMAND_MODULES = [
     "gatectl.commands.rig",
     "gatectl.commands.demo",
     "gatectl.commands.bench",
+    "gatectl.commands.passport",
 ]
 
 

@@ -6,7 +6,9 @@ import argparse
 import importlib
 
 # Each module has ``register(bench_subparsers)``.
-BENCH_MODULES: list[str] = []
+BENCH_MODULES: list[str] = [
+    "gatectl.commands.bench_chip",
+]
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

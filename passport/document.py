@@ -1,0 +1,157 @@
+"""Typed results of reading an ePassport chip (:class:`ChipReadResult`), JSON-ready without biometrics."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+# Conventional names of the eMRTD files, as used in results and on disk (``DG1.bin``, ``EF_SOD.bin``).
+FILE_NAMES = {0x011E: "EF.COM", 0x011D: "EF.SOD", 0x011C: "EF.CardAccess"}
+FILE_NAMES.update({0x0100 + n: f"DG{n}" for n in range(1, 17)})
+FILE_IDS = {name: fid for fid, name in FILE_NAMES.items()}
+
+
+def disk_name(name: str) -> str:
+    """``EF.COM`` → ``EF_COM.bin``, ``DG2`` → ``DG2.bin``."""
+    return name.replace(".", "_") + ".bin"
+
+
+@dataclass(frozen=True)
+class FacePortrait:
+    """The first face of DG2. ``image`` is biometric data: it stays in memory and out of ``as_dict``."""
+
+    format: str  # "JPEG2000" or "JPEG"
+    width: int | None
+    height: int | None
+    image: bytes = field(repr=False)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"format": self.format, "width": self.width, "height": self.height, "size": len(self.image)}
+
+
+@dataclass(frozen=True)
+class AuthOutcome:
+    """Active or chip authentication: whether it was carried out and whether the chip proved its key."""
+
+    performed: bool
+    valid: bool | None = None
+    detail: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"performed": self.performed, "valid": self.valid, "detail": self.detail}
+
+
+NOT_PERFORMED = AuthOutcome(False, None, "")
+
+
+@dataclass
+class ChipReadResult:
+    """Everything one read of a chip produced.
+
+    ``files`` holds the raw bytes by name (``"DG1"``, ``"EF.SOD"``); ``files_read`` lists them in reading
+    order; ``access_protected`` names files the chip refused for lack of terminal authentication (DG3/DG4),
+    which is expected and not an error. ``bytes`` counts command and response bytes on the wire.
+    """
+
+    access: str | None = None  # "PACE" or "BAC"
+    files_read: list[str] = field(default_factory=list)
+    files: dict[str, bytes] = field(default_factory=dict, repr=False)
+    access_protected: list[str] = field(default_factory=list)
+    mrz: Any = None  # passport.mrz.MRZ
+    face: FacePortrait | None = None
+    passive_auth: Any = None  # passport.passive_auth.PassiveAuthResult
+    active_auth: AuthOutcome = NOT_PERFORMED
+    chip_auth: AuthOutcome = NOT_PERFORMED
+    apdus: int = 0
+    bytes: int = 0
+    seconds: float = 0.0
+    extended_length: bool = False
+    sessions: int = 0  # secure-messaging sessions opened (more than 1 after a re-establishment)
+    errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def clone_suspected(self) -> bool:
+        """The chip failed to prove its private key (CA or AA), so the data may have been copied."""
+        return (self.chip_auth.performed and self.chip_auth.valid is False) or (
+            self.active_auth.performed and self.active_auth.valid is False
+        )
+
+    @property
+    def passive_auth_valid(self) -> bool | None:
+        pa = self.passive_auth
+        return None if pa is None else bool(getattr(pa, "valid", False))
+
+    @property
+    def verified(self) -> bool:
+        """Read, passive authentication passed (when performed) and no clone suspicion."""
+        return not self.errors and self.passive_auth_valid is not False and not self.clone_suspected
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready summary: no raw files, no face image."""
+        return {
+            "access": self.access,
+            "files_read": list(self.files_read),
+            "access_protected": list(self.access_protected),
+            "mrz": mrz_dict(self.mrz),
+            "face": self.face.as_dict() if self.face else None,
+            "passive_auth": passive_auth_dict(self.passive_auth),
+            "active_auth": self.active_auth.as_dict(),
+            "chip_auth": self.chip_auth.as_dict(),
+            "clone_suspected": self.clone_suspected,
+            "apdus": self.apdus,
+            "bytes": self.bytes,
+            "seconds": round(self.seconds, 3),
+            "extended_length": self.extended_length,
+            "sessions": self.sessions,
+            "errors": list(self.errors),
+            "warnings": list(self.warnings),
+        }
+
+
+def mrz_dict(mrz: Any) -> dict[str, Any] | None:
+    if mrz is None:
+        return None
+    keys = (
+        "layout", "document_code", "issuing_state", "document_number", "surname", "given_names",
+        "nationality", "birth_date", "sex", "expiry_date", "optional_data",
+    )
+    out = {k: getattr(mrz, k, None) for k in keys}
+    out["valid"] = bool(getattr(mrz, "valid", False))
+    return out
+
+
+PASSIVE_AUTH_FIELDS = (
+    "sod_signature_valid", "chain_valid", "signer_country", "issuer_matches", "dg_hashes_valid", "errors",
+)
+
+
+def passive_auth_dict(result: Any) -> dict[str, Any] | None:
+    """The passive-authentication result as JSON; the fields named in PASSIVE_AUTH_FIELDS always appear."""
+    if result is None:
+        return None
+    if hasattr(result, "as_dict"):
+        out = dict(result.as_dict())
+    elif dataclasses.is_dataclass(result):
+        out = {f.name: getattr(result, f.name) for f in dataclasses.fields(result)}
+    else:
+        out = {}
+    for key in PASSIVE_AUTH_FIELDS:
+        out.setdefault(key, getattr(result, key, None))
+    out.setdefault("valid", getattr(result, "valid", None))
+    return {k: _jsonable(v) for k, v in out.items()}
+
+
+def _jsonable(value: Any) -> Any:
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, bytes):
+        return value.hex()
+    if dataclasses.is_dataclass(value):
+        return {f.name: _jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    return str(value)
