@@ -282,6 +282,16 @@ def test_bac_chip_read_with_active_auth(pki, face, trust) -> None:  # type: igno
     assert result.passive_auth.valid and result.active_auth.performed and result.active_auth.valid
 
 
+def test_ecdsa_active_auth_when_dg14_offers_no_chip_authentication(pki, face, trust) -> None:  # type: ignore[no-untyped-def]
+    # DG14 then holds only the ActiveAuthenticationInfo naming the ECDSA hash: the reader must fall back to AA.
+    passport = make(pki, face, with_ca=False, aa_algorithm="ecdsa-p256")
+    assert "DG14.bin" in passport.files
+    result = read_chip(passport, trust)
+    assert not result.chip_auth.performed
+    assert result.active_auth.performed and result.active_auth.valid, result.active_auth
+    assert not result.clone_suspected
+
+
 # -- files, people, bad input ------------------------------------------------------------------------------
 
 
