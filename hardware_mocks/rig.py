@@ -4,7 +4,8 @@ Devices: pcscd with the vpcd reader and a virtual ePassport that can be put on a
 RTU I/O board behind ``$RIG_DIR/io-board``; the MJPEG camera on ``http://127.0.0.1:18554/stream.mjpg``; the
 MRZ reader behind ``$RIG_DIR/mrz-reader``. The control API (JSON over HTTP, 127.0.0.1:18555) lets a test
 rig play a traveller: ``GET /status``, ``POST /passport {"doc": "bsi2008", "faults": [...]}``,
-``DELETE /passport``, ``POST /mrz {"lines": [...], "noise": 0.0}``, ``POST /camera {"scenario": ...}``,
+``POST /passport {"person": "Tony_Blair"}`` (a passport generated for that face, signed by the rig's test
+PKI, whose CSCA and CRL are in ``$RIG_DIR/trust``), ``DELETE /passport``, ``POST /mrz {"lines": [...], "noise": 0.0}``, ``POST /camera {"scenario": ...}``,
 ``POST /camera/drop {"seconds": 3}``, ``POST /io {"command": "walk 1"}``.
 """
 
@@ -28,6 +29,7 @@ from hardware_mocks.io_board import IoBoard
 from hardware_mocks.mrz_reader import SimulatedMrzReader
 from hardware_mocks.pcscd import PcscdProcess, ensure_pcscd
 from hardware_mocks.vpcd import VpcdCardHost, vpcd_port, vpcd_reader_name
+from passport.errors import PassportError
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +49,7 @@ class RigOptions:
     control_port: int = CONTROL_PORT
     vpcd_slot: int = 0
     camera_scenario: str = "empty"
+    camera_person: str | None = None
     coils: dict[str, int] | None = None
     inputs: dict[str, int] | None = None
 
@@ -63,18 +66,28 @@ class SimulatedGate:
         self.mrz: SimulatedMrzReader | None = None
         self._control: ThreadingHTTPServer | None = None
         self.passport: str | None = None
+        self.pki: Any = None
+
+    @property
+    def trust_dir(self) -> Path:
+        return self.options.rig_dir / "trust"
 
     # -- lifecycle ------------------------------------------------------------------------------------
 
     def start(self) -> SimulatedGate:
         o = self.options
         o.rig_dir.mkdir(parents=True, exist_ok=True)
+        from hardware_mocks.emrtd_pki import make_test_pki
+
+        self.pki = make_test_pki("UT")
+        self.pki.write_trust_store(self.trust_dir)
         try:
             self.pcscd = ensure_pcscd(port=vpcd_port(o.vpcd_slot))
             self.card_host = VpcdCardHost(port=vpcd_port(o.vpcd_slot))
             self.io_board = IoBoard(driver_link=o.rig_dir / "io-board", coils=o.coils, inputs=o.inputs).start()
             self.camera = CameraServer(
-                port=o.camera_port, scenario=o.camera_scenario, faces_dir=sample_data.faces_dir()
+                port=o.camera_port, scenario=o.camera_scenario, person=o.camera_person,
+                faces_dir=sample_data.faces_dir(),
             ).start()
             self.mrz = SimulatedMrzReader(link=o.rig_dir / "mrz-reader")
             self._control = ThreadingHTTPServer(("127.0.0.1", o.control_port), _control_handler(self))
@@ -83,8 +96,11 @@ class SimulatedGate:
         except BaseException:
             self.stop()
             raise
-        (o.rig_dir / "rig.json").write_text(json.dumps(self.status(), indent=2))
         return self
+
+    def write_status(self) -> None:
+        """Announce readiness to ``egate rig up``: it waits for ``rig.json``."""
+        (self.options.rig_dir / "rig.json").write_text(json.dumps(self.status(), indent=2))
 
     def stop(self) -> None:
         if self._control is not None:
@@ -115,22 +131,40 @@ class SimulatedGate:
     # -- playing a traveller -------------------------------------------------------------------------
 
     def present_passport(self, doc: str | None = None, faults: list[str] | None = None,
-                         mrz: bool = True, pace: bool = True) -> dict[str, Any]:
-        """Put a test passport on the chip reader (and its MRZ through the MRZ reader)."""
-        from hardware_mocks.emrtd_chip import build_chip
+                         mrz: bool = True, pace: bool = True, person: str | None = None) -> dict[str, Any]:
+        """Put a passport on the chip reader (and its MRZ through the MRZ reader).
+
+        ``doc`` names a test passport folder (``sample``, ``bsi2008``, ...); ``person`` instead generates a
+        passport for that face (an LFW folder name), signed by the rig's test PKI.
+        """
+        from hardware_mocks.emrtd_chip import EmrtdChip
+        from hardware_mocks.emrtd_faults import parse_fault
+        from hardware_mocks.emrtd_files import load_chip_files
 
         assert self.card_host is not None and self.mrz is not None
-        folder = sample_data.passport_dir(doc)
-        chip = build_chip(str(folder), faults=faults or [], pace=pace)
+        if person is not None:
+            from hardware_mocks.emrtd_generator import passport_for_lfw_person
+
+            face = sample_data.faces_dir() / person
+            if not face.is_dir():
+                raise FileNotFoundError(f"no face folder {person!r} in {sample_data.faces_dir()}")
+            files = passport_for_lfw_person(face, pki=self.pki, pace=pace).chip_files
+            label = f"generated:{person}"
+        else:
+            folder = sample_data.passport_dir(doc)
+            files = load_chip_files(folder, pace=pace)
+            label = doc or "sample"
+        chip = EmrtdChip(files, faults=[parse_fault(spec) for spec in faults or []])
         self.card_host.insert(chip)
-        self.passport = folder.name if doc in (None, "sample") else (doc or folder.name)
+        self.passport = label
         lines: list[str] = []
         if mrz:
-            text = chip.files.mrz
+            text = files.mrz
             width = {90: 30, 72: 36, 88: 44}.get(len(text), 44)
             lines = [text[i : i + width] for i in range(0, len(text), width)]
             self.mrz.present(lines)
-        return {"passport": self.passport, "reader": vpcd_reader_name(self.options.vpcd_slot), "mrz": lines}
+        return {"passport": label, "reader": vpcd_reader_name(self.options.vpcd_slot), "mrz": lines,
+                "trust": str(self.trust_dir)}
 
     def remove_passport(self) -> None:
         assert self.card_host is not None
@@ -153,6 +187,7 @@ class SimulatedGate:
             "camera": {"url": self.camera.url if self.camera else None,
                        "scenario": self.camera.scenario if self.camera else None},
             "mrz_reader": {"path": str(o.rig_dir / "mrz-reader")},
+            "trust": str(self.trust_dir),
             "control": f"http://127.0.0.1:{self.control_port}",
         }
 
@@ -196,7 +231,8 @@ def _control_handler(gate: SimulatedGate) -> type[BaseHTTPRequestHandler]:
                 body = self._body()
                 if self.path == "/passport":
                     result = gate.present_passport(body.get("doc"), list(body.get("faults", [])),
-                                                   bool(body.get("mrz", True)), bool(body.get("pace", True)))
+                                                   bool(body.get("mrz", True)), bool(body.get("pace", True)),
+                                                   body.get("person"))
                 elif self.path == "/mrz" and gate.mrz:
                     sent = gate.mrz.present(list(body["lines"]), noise=float(body.get("noise", 0.0)),
                                             framing=str(body.get("framing", "cr")))
@@ -213,7 +249,7 @@ def _control_handler(gate: SimulatedGate) -> type[BaseHTTPRequestHandler]:
                     self._reply(404, {"error": f"no such resource {self.path}"})
                     return
                 self._reply(200, result)
-            except (KeyError, ValueError, TypeError, FileNotFoundError, OSError) as exc:
+            except (KeyError, ValueError, TypeError, OSError, PassportError) as exc:
                 self._reply(400, {"error": f"{type(exc).__name__}: {exc}"})
             except Exception as exc:  # noqa: BLE001 - a bad request must not take the rig down
                 log.exception("control request failed")
@@ -230,20 +266,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--control-port", type=int, default=CONTROL_PORT)
     parser.add_argument("--slot", type=int, default=0, help="vpcd slot")
     parser.add_argument("--passport", help="present this test passport at start (e.g. sample, bsi2008)")
+    parser.add_argument("--person", help="present a passport generated for this face at start (e.g. Hans_Blix)")
     parser.add_argument("--scenario", default="empty", help="camera scenario at start")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    opts = RigOptions(args.dir, args.camera_port, args.control_port, args.slot, args.scenario)
+    opts = RigOptions(args.dir, args.camera_port, args.control_port, args.slot, args.scenario,
+                      camera_person=args.person)
     try:
         gate = SimulatedGate(opts).start()
     except Exception as exc:  # noqa: BLE001
         print(f"error: the simulated gate did not start: {exc}", file=sys.stderr)
         return 3
     try:
-        if args.passport:
-            gate.present_passport(args.passport)
+        if args.passport or args.person:
+            gate.present_passport(args.passport, person=args.person)
+        gate.write_status()
         print(json.dumps(gate.status()), flush=True)
         while not stop.wait(0.5):
             pass

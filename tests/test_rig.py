@@ -74,6 +74,12 @@ def test_control_api_plays_a_traveller(rig: tuple[SimulatedGate, dict[str, str]]
     assert control(gate, "GET", "/status")["reader"]["inserted"] is True
     control(gate, "DELETE", "/passport")
     assert control(gate, "GET", "/status")["reader"]["inserted"] is False
+    generated = control(gate, "POST", "/passport", {"person": "Hans_Blix"})
+    assert generated["passport"] == "generated:Hans_Blix" and generated["mrz"][0].startswith("P<UTOBLIX<<HANS")
+    assert (Path(generated["trust"]) / "UT_CSCA.cer").is_file()
+    with pytest.raises(urllib.error.HTTPError) as err:
+        control(gate, "POST", "/passport", {"person": "Nobody_Here"})
+    assert err.value.code == 400
     assert control(gate, "POST", "/camera", {"scenario": "approach"})["scenario"] == "approach"
     assert "walker" in control(gate, "POST", "/io", {"command": "enter entry"})["answer"]
     with pytest.raises(urllib.error.HTTPError) as err:

@@ -16,6 +16,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--host", default=None, help="web address to listen on (default from the configuration)")
     p.add_argument("--port", type=int, default=None, help="web port (default from the configuration)")
     p.add_argument("--interval", type=float, default=10.0, help="seconds between diagnostics rounds")
+    p.add_argument("--person", default="Hans_Blix",
+                   help="the traveller: the face on the generated passport and in front of the camera")
     p.add_argument("--rounds", type=int, default=0, help="stop after this many diagnostics rounds (0: never)")
     p.set_defaults(func=run)
 
@@ -34,11 +36,11 @@ def run(args: argparse.Namespace) -> int:
     port = args.port or cfg.ui.port
     print("starting the simulated gate (pcscd + vpcd chip, Modbus I/O board, MJPEG camera, MRZ reader) ...")
     gate = SimulatedGate(RigOptions(rig_dir=args.dir, coils=cfg.devices.io.coils, inputs=cfg.devices.io.inputs,
-                                    camera_scenario="bona_fide")).start()
+                                    camera_scenario="bona_fide", camera_person=args.person)).start()
     server = make_server(host, port, create_app(cfg), threaded=True)
     threading.Thread(target=server.serve_forever, name="web", daemon=True).start()
     try:
-        gate.present_passport("sample")
+        gate.present_passport(person=args.person)
         print(f"\n  egate demo: open http://{host}:{port}/  (technician diagnostics)\n")
         print(f"  rig control API: {gate.status()['control']}  ·  Ctrl-C to stop\n", flush=True)
         rounds = 0

@@ -24,6 +24,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     up.add_argument("--dir", type=Path, default=_default_dir(), help="run directory (default $EGATE_RIG_DIR "
                     "or /tmp/egate-rig): pseudo-terminal links, status, log")
     up.add_argument("--passport", help="put this test passport on the reader at start (sample, bsi2008, ...)")
+    up.add_argument("--person", help="put a passport generated for this face on the reader at start, and show "
+                    "the same person to the camera (e.g. Hans_Blix)")
     up.add_argument("--scenario", default="empty", help="camera scenario at start")
     up.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for the rig to be ready")
     up.set_defaults(func=rig_up)
@@ -55,6 +57,8 @@ def rig_up(args: argparse.Namespace) -> int:
     cmd = [sys.executable, "-m", "hardware_mocks.rig", "--dir", str(rig_dir), "--scenario", args.scenario]
     if args.passport:
         cmd += ["--passport", args.passport]
+    if args.person:
+        cmd += ["--person", args.person]
     log = open(rig_dir / "rig.log", "ab")  # noqa: SIM115 - handed to the child process
     proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                             start_new_session=True, env={**os.environ, "EGATE_RIG_DIR": str(rig_dir)})
@@ -73,6 +77,7 @@ def rig_up(args: argparse.Namespace) -> int:
             print(f"  camera       {status['camera']['url']}")
             print(f"  MRZ reader   mrz-serial://{status['mrz_reader']['path']}")
             print(f"  control API  {status['control']}")
+            print(f"  trust store  {status['trust']} (CSCA and CRL of the rig's test PKI)")
             print(f"run `egate diag` to check it; `egate rig down` to stop it (EGATE_RIG_DIR={rig_dir})")
             return 0
         time.sleep(0.2)
