@@ -154,11 +154,23 @@ def run_bench(
     """Four scenarios: PACE and BAC, each with and without extended length. ``doc`` pads a document
     folder's DG2 instead of generating a passport for ``face``; ``link_delay`` adds that many seconds to
     every APDU (a contactless link is slower than the local virtual reader)."""
+    from hardware_mocks.pcscd import ensure_pcscd
+    from hardware_mocks.vpcd import vpcd_port
+
+    entries = padded_document(doc) if doc is not None else generated_document(face)
+    pcscd = ensure_pcscd(port=vpcd_port(slot))  # started for the benchmark if it is not running
+    try:
+        return _run_scenarios(entries, reader_name, slot, runs, link_delay)
+    finally:
+        pcscd.stop()
+
+
+def _run_scenarios(entries: dict[str, bytes], reader_name: str, slot: int, runs: int,
+                   link_delay: float) -> list[ScenarioResult]:
     from hardware_mocks.emrtd_chip import EmrtdChip
     from hardware_mocks.emrtd_faults import SlowLink
     from hardware_mocks.emrtd_files import load_chip_files
 
-    entries = padded_document(doc) if doc is not None else generated_document(face)
     out = []
     for name, pace, extended in (
         ("PACE, extended length", True, True),
