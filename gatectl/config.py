@@ -1,6 +1,7 @@
 """Gate configuration: one TOML file, validated before any device is touched.
 
-Every problem is reported with the key's dotted name and what was expected; all of them at once, so a
+The ``[biometrics]`` section is :class:`biometrics.settings.BiometricSettings` itself, so its keys and
+defaults live in one place. Every problem is reported with the key's dotted name and what was expected; all of them at once, so a
 technician fixes a file in one pass. Strings may use ``${VAR}`` or ``${VAR:-default}`` from the
 environment (the simulated gate uses it for its run directory). Relative paths are taken from the
 configuration file's folder.
@@ -18,6 +19,8 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
+
+from biometrics.settings import BiometricSettings
 
 BUILTIN_SIMULATED = "builtin:simulated"
 
@@ -106,17 +109,6 @@ class TimeoutsSection:
 
 
 @dataclass
-class BiometricsSection:
-    match_threshold: float = 0.45
-    target_fmr: float = 0.001
-    pad_threshold: float = 0.5
-    min_eye_distance_px: float = 60.0
-    max_yaw_deg: float = 5.0
-    max_pitch_deg: float = 5.0
-    max_roll_deg: float = 8.0
-
-
-@dataclass
 class TrustSection:
     paths: list[ExistingPath] = field(default_factory=list)
 
@@ -145,7 +137,7 @@ class Config:
     gate: GateSection = field(default_factory=GateSection)
     devices: DevicesSection = field(default_factory=DevicesSection)
     timeouts: TimeoutsSection = field(default_factory=TimeoutsSection)
-    biometrics: BiometricsSection = field(default_factory=BiometricsSection)
+    biometrics: BiometricSettings = field(default_factory=BiometricSettings)
     trust: TrustSection = field(default_factory=TrustSection)
     lists: ListsSection = field(default_factory=ListsSection)
     ui: UiSection = field(default_factory=UiSection)

@@ -8,6 +8,8 @@ import importlib
 # Each module has ``register(bench_subparsers)``.
 BENCH_MODULES: list[str] = [
     "gatectl.commands.bench_chip",
+    "gatectl.commands.bench_match",
+    "gatectl.commands.bench_capture",
 ]
 
 
