@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from biometrics import metrics
+from biometrics.calibration import calibrate, cross_person_scores
 from biometrics.detect import detect_reference
 from biometrics.images import ImageError, decode_image
 from biometrics.landmarks import fit_landmarks
@@ -191,25 +192,9 @@ def pairs_scores(
 def all_pairs_scores(
     people: Sequence[str], encoded: Encoded, block: int = 1024
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Every unordered pair of images: same person genuine, else impostor (vectorised, block by block)."""
-    labels = np.unique(np.asarray(people), return_inverse=True)[1]
-    vec = np.nan_to_num(encoded.vectors.astype(np.float64), nan=0.0)
-    bad = np.isnan(encoded.vectors[:, 0])
-    n = len(labels)
-    genuine: list[np.ndarray] = []
-    impostor: list[np.ndarray] = []
-    for start in range(0, n, block):
-        rows = slice(start, min(n, start + block))
-        d = distance_matrix(vec[rows], vec[start:])
-        d[bad[rows], :] = np.inf
-        d[:, bad[start:]] = np.inf
-        ri = np.arange(rows.start, rows.stop)[:, None]
-        cj = np.arange(start, n)[None, :]
-        upper = cj > ri
-        same = labels[ri] == labels[cj]
-        genuine.append(d[upper & same].astype(np.float32))
-        impostor.append(d[upper & ~same].astype(np.float32))
-    return np.concatenate(genuine), np.concatenate(impostor)
+    """Every unordered pair of images: same person genuine, else impostor; a failure to acquire is a
+    non-match (infinite distance)."""
+    return cross_person_scores(encoded.vectors, list(people), block, keep_failures=True)
 
 
 def compare_us_median(vectors: np.ndarray, samples: int = 2000) -> float:
@@ -294,8 +279,6 @@ def run_match_bench(
     The result also holds ``calibration``: the threshold for ``target_fmr`` from every cross-person
     comparison of the encoded images (all of them, in either mode), and the error rates there.
     """
-    from biometrics.calibration import calibrate, cross_person_scores
-
     images = Path(images)
     if not images.is_dir():
         raise BenchError(f"no image folder {images}")

@@ -35,17 +35,25 @@ class Calibration:
 
 
 def cross_person_scores(
-    vectors: np.ndarray, people: list[str], block: int = 1024
+    vectors: np.ndarray, people: list[str], block: int = 1024, *, keep_failures: bool = False
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(genuine, impostor) distances of every unordered pair of rows; rows with NaN (no face) are left out."""
-    ok = ~np.isnan(vectors[:, 0])
-    vec = vectors[ok].astype(np.float64)
-    labels = np.unique(np.asarray(people)[ok], return_inverse=True)[1]
+    """(genuine, impostor) distances of every unordered pair of rows, vectorised block by block.
+
+    Rows with NaN (no face) are left out, or with ``keep_failures`` kept at an infinite distance, so that a
+    failure to acquire counts as a non-match.
+    """
+    failed = np.isnan(vectors[:, 0])
+    rows = np.ones(len(vectors), bool) if keep_failures else ~failed
+    vec = np.nan_to_num(vectors[rows].astype(np.float64), nan=0.0)
+    bad = failed[rows]
+    labels = np.unique(np.asarray(people)[rows], return_inverse=True)[1]
     genuine, impostor = [], []
     n = len(vec)
     for start in range(0, n, block):
         stop = min(n, start + block)
         d = distance_matrix(vec[start:stop], vec[start:])
+        d[bad[start:stop], :] = np.inf
+        d[:, bad[start:]] = np.inf
         ri = np.arange(start, stop)[:, None]
         cj = np.arange(start, n)[None, :]
         upper = cj > ri

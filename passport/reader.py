@@ -597,13 +597,14 @@ class _ReaderChannel:
             self.switched = True
 
 
-def _chip_auth(reader: ChipReader, dg14: bytes) -> AuthOutcome:
-    from passport.chip_auth import chip_authenticate
-
+def _run_auth(reader: ChipReader, protocol: Callable[[_ReaderChannel], Any]) -> AuthOutcome:
+    """Run chip or active authentication over the reader's session and classify the outcome: a chip that
+    answers wrongly has failed; a protocol that could not be carried out (unsupported, malformed DG) is
+    reported as not verified either way; a pulled card is a transport error."""
     if reader.channel is None:
         return AuthOutcome(False, None, "no secure-messaging session")
     try:
-        outcome = chip_authenticate(_ReaderChannel(reader), dg14)
+        outcome = protocol(_ReaderChannel(reader))
     except TransportError:
         raise
     except (AuthenticationError, LDSError) as exc:
@@ -611,6 +612,12 @@ def _chip_auth(reader: ChipReader, dg14: bytes) -> AuthOutcome:
     except PassportError as exc:
         return AuthOutcome(True, False, str(exc))
     return _outcome(outcome)
+
+
+def _chip_auth(reader: ChipReader, dg14: bytes) -> AuthOutcome:
+    from passport.chip_auth import chip_authenticate
+
+    return _run_auth(reader, lambda channel: chip_authenticate(channel, dg14))
 
 
 def _chip_auth_mapping(pace_result: Any, dg14: bytes) -> AuthOutcome:
@@ -630,17 +637,7 @@ def _chip_auth_mapping(pace_result: Any, dg14: bytes) -> AuthOutcome:
 def _active_auth(reader: ChipReader, dg15: bytes, dg14: bytes | None) -> AuthOutcome:
     from passport.active_auth import active_authenticate
 
-    if reader.channel is None:
-        return AuthOutcome(False, None, "no secure-messaging session")
-    try:
-        outcome = active_authenticate(_ReaderChannel(reader), dg15, dg14)
-    except TransportError:
-        raise
-    except (AuthenticationError, LDSError) as exc:
-        return AuthOutcome(True, None, f"not carried out: {exc}")
-    except PassportError as exc:
-        return AuthOutcome(True, False, str(exc))
-    return _outcome(outcome)
+    return _run_auth(reader, lambda channel: active_authenticate(channel, dg15, dg14))
 
 
 def _outcome(outcome: Any) -> AuthOutcome:
