@@ -101,12 +101,15 @@ def analyse_frame(
 
 @dataclass(frozen=True)
 class PadSample:
-    """Per-frame material for presentation-attack detection (landmarks and a grey face crop, in memory)."""
+    """Per-frame material for presentation-attack detection (landmarks and a grey face crop, in memory).
+
+    ``points`` are in frame coordinates; ``origin`` is where the crop's top-left corner is in the frame."""
 
     timestamp: float
     points: np.ndarray = field(repr=False)
     eye_aspect_ratio: float
     face_gray: np.ndarray = field(repr=False)
+    origin: tuple[int, int] = (0, 0)
 
 
 class CaptureSession:
@@ -166,13 +169,15 @@ class CaptureSession:
 def _pad_sample(frame: np.ndarray, face: FaceObservation, t: float) -> PadSample:
     b = face.box
     h, w = frame.shape[:2]
-    crop = frame[max(0, b.top) : min(h, b.bottom), max(0, b.left) : min(w, b.right)]
+    x0, y0 = max(0, b.left), max(0, b.top)
+    crop = frame[y0 : min(h, b.bottom), x0 : min(w, b.right)]
     gray = to_gray(crop) if crop.size else np.zeros((1, 1), np.uint8)
     return PadSample(
         t,
         face.landmarks.points.copy(),
         face.landmarks.eye_aspect_ratio,
         np.ascontiguousarray(gray),
+        (int(x0), int(y0)),
     )
 
 

@@ -17,7 +17,7 @@ class BiometricSettings:
     match_threshold: float = 0.54
     target_fmr: float = 0.001
     pad_threshold: float = 0.5
-    min_eye_distance_px: float = 60.0
+    min_eye_distance_px: float = 120.0  # BSI TR-03121-3 border capture
     max_yaw_deg: float = 5.0
     max_pitch_deg: float = 5.0
     max_roll_deg: float = 8.0

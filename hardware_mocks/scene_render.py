@@ -2,7 +2,7 @@
 photographs, eyelids for blinks, plane homographies, and the printed-photo and phone-screen materials.
 
 Everything expensive is done once per scenario (loading, landmarking, background, paper and screen
-textures); what runs per frame is a few warps and blends on regions of interest, so a 1280x720 stream
+textures); what runs per frame is a few warps and blends on regions of interest, so a 1920x1080 stream
 renders at 15 fps on one core.
 """
 

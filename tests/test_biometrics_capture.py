@@ -40,7 +40,7 @@ def test_empty_gate_asks_to_step_in_front() -> None:
 
 def test_approach_asks_to_come_closer_then_captures() -> None:
     seen = [(t, analyse_frame(frame)) for t, frame in frames("approach", 2, 6.0)]
-    far = [a for t, a in seen if t < 2.2 and a.faces]  # inter-eye distance below 60 px until ~2.4 s
+    far = [a for t, a in seen if t < 2.2 and a.faces]  # inter-eye distance below 120 px until ~3.3 s
     assert far and all(a.instruction == Instruction.COME_CLOSER for a in far)
     assert any(a.good for t, a in seen if t >= 4.5)
 

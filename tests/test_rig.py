@@ -49,6 +49,10 @@ def test_diag_all_devices_healthy_then_camera_fault(
     if vpcd_slot:
         pytest.skip("the built-in configuration names slot 0's reader")
     control(gate, "POST", "/passport", {"doc": "sample"})
+    from devices.pcsc_reader import PcscReader
+
+    with PcscReader("pcsc://Virtual PCD 00 00") as reader:  # pcscd notices a new card within ~0.4 s
+        assert reader.wait_for_card(10)
     out = egate("diag", "--json", env=env)
     report = json.loads(out.stdout)
     assert out.returncode == 0, out.stdout + out.stderr

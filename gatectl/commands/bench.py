@@ -10,6 +10,7 @@ BENCH_MODULES: list[str] = [
     "gatectl.commands.bench_chip",
     "gatectl.commands.bench_match",
     "gatectl.commands.bench_capture",
+    "gatectl.commands.bench_pad",
 ]
 
 

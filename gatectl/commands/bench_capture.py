@@ -16,7 +16,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser(
         "capture",
         help="capture loop frames per second and first-good-frame-to-decision latency (simulated camera)",
-        description="Render simulated camera frames (1280x720), run the capture and quality loop over them "
+        description="Render simulated camera frames (1920x1080 by default), run the capture and quality loop over them "
         "as they would arrive at the camera's frame rate, and time the decision: templates of the kept "
         "frames, comparison with a chip portrait template computed beforehand, presentation-attack score.",
     )
@@ -26,6 +26,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--frames", type=int, default=45, help="frames to run (default 45, 3 s at 15 fps)")
     p.add_argument("--runs", type=int, default=3, help="sessions (different seeds) for the decision latency")
     p.add_argument("--fps", type=float, default=15.0)
+    p.add_argument("--width", type=int, default=1920, help="frame width (default 1920)")
+    p.add_argument("--height", type=int, default=1080, help="frame height (default 1080)")
     p.add_argument("--frames-kept", type=int, help="good frames fused per decision (default: settings)")
     p.add_argument("--fusion", choices=["single", "best", "mean"], help="fusion rule (default: settings)")
     p.add_argument("--json", action="store_true", help="machine-readable output")
@@ -67,7 +69,8 @@ def run(args: argparse.Namespace) -> int:
     latencies_ms: list[float] = []
     runs = []
     for seed in range(max(1, args.runs)):
-        stream = render_scenario(args.scenario, faces_dir=faces, person=args.person, fps=args.fps, seed=seed)
+        stream = render_scenario(args.scenario, faces_dir=faces, person=args.person, fps=args.fps, seed=seed,
+                                 size=(args.width, args.height))
         frames = [cv2.cvtColor(f.image, cv2.COLOR_BGR2RGB) for f in itertools.islice(stream, args.frames)]
         # 1. the capture + quality loop on every frame
         for frame in frames:
@@ -124,7 +127,7 @@ def run(args: argparse.Namespace) -> int:
     result = {
         "scenario": args.scenario,
         "person": args.person,
-        "frame_size": [1280, 720],
+        "frame_size": [args.width, args.height],
         "camera_fps": args.fps,
         "loop_ms_median": float(np.median(per_frame_ms)) if per_frame_ms else None,
         "loop_fps": 1000.0 / float(np.median(per_frame_ms)) if per_frame_ms else None,
@@ -137,7 +140,7 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(result, indent=2))
         return 0
-    print(f"Capture loop on '{args.scenario}' ({args.person}, 1280x720 at {args.fps:g} fps)")
+    print(f"Capture loop on '{args.scenario}' ({args.person}, {args.width}x{args.height} at {args.fps:g} fps)")
     if per_frame_ms:
         print(
             f"  capture+quality loop: {result['loop_ms_median']:.0f} ms per frame median "
