@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import signal
 import socket
 import sys
@@ -45,6 +44,7 @@ from hardware_mocks.camera_scenarios import (
     default_faces_dir,
     render_scenario,
 )
+from hardware_mocks.json_http import JsonHandler
 
 BOUNDARY = "egateframe"
 DROP_MODES = ("close", "freeze", "refuse")
@@ -294,30 +294,12 @@ def _shutdown(sock: socket.socket) -> None:
 
 
 def _make_handler(server: CameraServer) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(JsonHandler):
         protocol_version = "HTTP/1.0"
         server_version = "egate-sim-camera/1.0"
 
         def log_message(self, format: str, *args: Any) -> None:  # keep the test output clean
             pass
-
-        def _json(self, code: int, body: dict[str, Any]) -> None:
-            data = json.dumps(body).encode()
-            self.send_response(code)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def _body(self) -> dict[str, Any]:
-            length = int(self.headers.get("Content-Length") or 0)
-            if length > 65536:
-                raise ValueError("request body too large")
-            raw = self.rfile.read(length) if length else b"{}"
-            body = json.loads(raw or b"{}")
-            if not isinstance(body, dict):
-                raise ValueError("request body must be a JSON object")
-            return body
 
         def do_GET(self) -> None:  # noqa: N802 - http.server naming
             path = self.path.split("?", 1)[0]

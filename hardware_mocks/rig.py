@@ -26,6 +26,7 @@ from typing import Any
 from hardware_mocks import sample_data
 from hardware_mocks.camera_server import CameraServer
 from hardware_mocks.io_board import IoBoard
+from hardware_mocks.json_http import JsonHandler
 from hardware_mocks.mrz_reader import SimulatedMrzReader
 from hardware_mocks.pcscd import PcscdProcess, ensure_pcscd
 from hardware_mocks.vpcd import VpcdCardHost, vpcd_port, vpcd_reader_name
@@ -193,38 +194,22 @@ class SimulatedGate:
 
 
 def _control_handler(gate: SimulatedGate) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(JsonHandler):
         def log_message(self, format: str, *args: Any) -> None:
             log.debug("control: " + format, *args)
 
-        def _reply(self, code: int, body: dict[str, Any]) -> None:
-            data = json.dumps(body).encode()
-            self.send_response(code)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def _body(self) -> dict[str, Any]:
-            length = min(int(self.headers.get("Content-Length") or 0), 1 << 16)
-            raw = self.rfile.read(length) if length else b"{}"
-            body = json.loads(raw or b"{}")
-            if not isinstance(body, dict):
-                raise ValueError("expected a JSON object")
-            return body
-
         def do_GET(self) -> None:  # noqa: N802
             if self.path == "/status":
-                self._reply(200, gate.status())
+                self._json(200, gate.status())
             else:
-                self._reply(404, {"error": f"no such resource {self.path}"})
+                self._json(404, {"error": f"no such resource {self.path}"})
 
         def do_DELETE(self) -> None:  # noqa: N802
             if self.path == "/passport":
                 gate.remove_passport()
-                self._reply(200, {"ok": True})
+                self._json(200, {"ok": True})
             else:
-                self._reply(404, {"error": f"no such resource {self.path}"})
+                self._json(404, {"error": f"no such resource {self.path}"})
 
         def do_POST(self) -> None:  # noqa: N802
             try:
@@ -246,14 +231,14 @@ def _control_handler(gate: SimulatedGate) -> type[BaseHTTPRequestHandler]:
                 elif self.path == "/io" and gate.io_board:
                     result = {"answer": gate.io_board.run_command(str(body["command"]))}
                 else:
-                    self._reply(404, {"error": f"no such resource {self.path}"})
+                    self._json(404, {"error": f"no such resource {self.path}"})
                     return
-                self._reply(200, result)
+                self._json(200, result)
             except (KeyError, ValueError, TypeError, OSError, PassportError) as exc:
-                self._reply(400, {"error": f"{type(exc).__name__}: {exc}"})
+                self._json(400, {"error": f"{type(exc).__name__}: {exc}"})
             except Exception as exc:  # noqa: BLE001 - a bad request must not take the rig down
                 log.exception("control request failed")
-                self._reply(500, {"error": str(exc)})
+                self._json(500, {"error": str(exc)})
 
     return Handler
 
