@@ -42,8 +42,20 @@ def vpcd_host(pcscd: None) -> Iterator[object]:
     from hardware_mocks.vpcd import VpcdCardHost, vpcd_port
 
     host = VpcdCardHost(port=vpcd_port(VPCD_SLOT))
+    _wait_until_reader_empty()
     yield host
     host.remove()
+
+
+def _wait_until_reader_empty() -> None:
+    """pcscd notices a card leaving only at its next poll (~0.4 s): a card inserted before that would be
+    confused with the previous test's, so each test starts from an empty reader."""
+    from devices.pcsc_reader import PcscReader
+    from hardware_mocks.vpcd import vpcd_reader_name
+
+    with PcscReader(f"pcsc://{vpcd_reader_name(VPCD_SLOT)}") as reader:
+        if not reader.wait_for_removal(10):
+            pytest.fail("a card stays on the virtual reader from an earlier test")
 
 
 @pytest.fixture

@@ -48,10 +48,13 @@ def test_diag_all_devices_healthy_then_camera_fault(
     gate, env = rig
     if vpcd_slot:
         pytest.skip("the built-in configuration names slot 0's reader")
-    control(gate, "POST", "/passport", {"doc": "sample"})
     from devices.pcsc_reader import PcscReader
 
-    with PcscReader("pcsc://Virtual PCD 00 00") as reader:  # pcscd notices a new card within ~0.4 s
+    with PcscReader("pcsc://Virtual PCD 00 00") as reader:
+        # pcscd sees cards come and go at its next poll (~0.4 s): start from an empty reader, so that the
+        # card waited for is this test's and not the last one of an earlier test
+        assert reader.wait_for_removal(10)
+        control(gate, "POST", "/passport", {"doc": "sample"})
         assert reader.wait_for_card(10)
     out = egate("diag", "--json", env=env)
     report = json.loads(out.stdout)
