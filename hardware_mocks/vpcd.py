@@ -14,6 +14,7 @@ import logging
 import socket
 import struct
 import threading
+import time
 from typing import Protocol
 
 log = logging.getLogger(__name__)
@@ -27,6 +28,9 @@ CTRL_RESET = 2
 CTRL_ATR = 4
 
 SW_INTERNAL_ERROR = b"\x6f\x00"
+# pcscd asks vpcd for card presence every 400 ms: a card put on the reader sooner after the last one left
+# would look to pcscd as if the first had never gone.
+REMOVAL_SETTLE_S = 0.5
 
 
 class VirtualCard(Protocol):
@@ -68,6 +72,7 @@ class VpcdCardHost:
         self._thread: threading.Thread | None = None
         self._card: VirtualCard | None = None
         self._lock = threading.Lock()
+        self._removed_at = 0.0
         self.apdu_count = 0
 
     @property
@@ -81,6 +86,9 @@ class VpcdCardHost:
     def insert(self, card: VirtualCard) -> None:
         """Put ``card`` on the reader (connects to vpcd). Raises ``ConnectionError`` if pcscd is not there."""
         self.remove()
+        settle = self._removed_at + REMOVAL_SETTLE_S - time.monotonic()
+        if settle > 0:
+            time.sleep(settle)
         sock = socket.create_connection((self.host, self.port), timeout=self.connect_timeout)
         sock.settimeout(None)
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -95,6 +103,7 @@ class VpcdCardHost:
         with self._lock:
             sock, self._sock = self._sock, None
         if sock is not None:
+            self._removed_at = time.monotonic()
             with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
             sock.close()
@@ -119,6 +128,7 @@ class VpcdCardHost:
             with self._lock:
                 if self._sock is sock:
                     self._sock = None
+                    self._removed_at = time.monotonic()
                     with contextlib.suppress(OSError):
                         sock.close()
 
