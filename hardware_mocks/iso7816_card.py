@@ -12,9 +12,10 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
 
 from hardware_mocks.vpcd import CardRemoved
+from passport.apdu import CommandAPDU
+from passport.errors import APDUError
 
 MF_FID = 0x3F00
 
@@ -37,48 +38,9 @@ INS_READ_BINARY = 0xB0
 CAPABILITY_EXTENDED_LC_LE = 0x40
 
 
-class ApduFormatError(ValueError):
-    """The bytes are not a well-formed command APDU (ISO 7816-4 §5.1 cases 1 to 4, short or extended)."""
-
-
-@dataclass(frozen=True)
-class CommandApdu:
-    cla: int
-    ins: int
-    p1: int
-    p2: int
-    data: bytes
-    ne: int | None  # expected response length; None when there is no Le field
-    wildcard_le: bool  # Le was 00 (short) or 0000 (extended): "as many bytes as available"
-    extended: bool
-
-    @classmethod
-    def parse(cls, apdu: bytes) -> CommandApdu:
-        if len(apdu) < 4:
-            raise ApduFormatError("command APDU shorter than its 4-byte header")
-        cla, ins, p1, p2 = apdu[:4]
-        body = apdu[4:]
-        if not body:
-            return cls(cla, ins, p1, p2, b"", None, False, False)
-        if len(body) == 1:
-            return cls(cla, ins, p1, p2, b"", body[0] or 256, body[0] == 0, False)
-        if body[0] != 0:
-            lc = body[0]
-            if len(body) == 1 + lc:
-                return cls(cla, ins, p1, p2, body[1:], None, False, False)
-            if len(body) == 2 + lc:
-                return cls(cla, ins, p1, p2, body[1 : 1 + lc], body[-1] or 256, body[-1] == 0, False)
-            raise ApduFormatError(f"short Lc={lc} does not match a body of {len(body)} bytes")
-        if len(body) == 3:
-            le = int.from_bytes(body[1:3], "big")
-            return cls(cla, ins, p1, p2, b"", le or 65536, le == 0, True)
-        lc = int.from_bytes(body[1:3], "big")
-        if lc and len(body) == 3 + lc:
-            return cls(cla, ins, p1, p2, body[3:], None, False, True)
-        if lc and len(body) == 5 + lc:
-            le = int.from_bytes(body[-2:], "big")
-            return cls(cla, ins, p1, p2, body[3 : 3 + lc], le or 65536, le == 0, True)
-        raise ApduFormatError(f"extended Lc={lc} does not match a body of {len(body)} bytes")
+def _wildcard_le(cmd: CommandAPDU) -> bool:
+    """Le was 00 (short) or 0000 (extended): "as many bytes as there are", so a short file is no error."""
+    return cmd.le == (65536 if cmd.extended else 256)
 
 
 def build_atr(announce_extended_length: bool) -> bytes:
@@ -163,8 +125,8 @@ class Iso7816Card:
         if self.pull_at_apdu is not None and count == self.pull_at_apdu:
             raise CardRemoved(f"card pulled during APDU #{count}")
         try:
-            cmd = CommandApdu.parse(apdu)
-        except ApduFormatError:
+            cmd = CommandAPDU.from_bytes(apdu)
+        except APDUError:
             return SW_WRONG_LENGTH
         if cmd.extended and self.short_only:
             return SW_WRONG_LENGTH
@@ -191,7 +153,7 @@ class Iso7816Card:
             return self.files
         return self.applications[self._current_aid]
 
-    def _select(self, cmd: CommandApdu) -> bytes:
+    def _select(self, cmd: CommandAPDU) -> bytes:
         if cmd.p2 not in (0x00, 0x04, 0x0C):
             return SW_WRONG_P1P2
         if cmd.p1 == 0x04:
@@ -224,8 +186,8 @@ class Iso7816Card:
             body = b"\x80\x02" + size.to_bytes(2, "big") + b"\x82\x01\x01\x83\x02" + fid.to_bytes(2, "big")
         return b"\x62" + bytes([len(body)]) + body + SW_OK
 
-    def _read_binary(self, cmd: CommandApdu) -> bytes:
-        if cmd.data or cmd.ne is None:
+    def _read_binary(self, cmd: CommandAPDU) -> bytes:
+        if cmd.data or cmd.le is None:
             return SW_WRONG_LENGTH
         files = self._current_df_files()
         if cmd.p1 & 0x80:
@@ -244,8 +206,8 @@ class Iso7816Card:
         content = files[fid]
         if offset >= len(content):
             return SW_OFFSET_BEYOND_END
-        chunk = content[offset : offset + cmd.ne]
-        if len(chunk) == cmd.ne or cmd.wildcard_le:
+        chunk = content[offset : offset + cmd.le]
+        if len(chunk) == cmd.le or _wildcard_le(cmd):
             return chunk + SW_OK
         if self.refuse_le and not cmd.extended:
             return b"\x6c" + bytes([len(chunk) & 0xFF])
