@@ -92,7 +92,7 @@ def run_scenario(
 ) -> ScenarioResult:
     """Read ``chip`` ``runs`` times through pcscd on ``reader_name`` (vpcd ``slot``)."""
     from devices.pcsc_reader import PcscReader
-    from hardware_mocks.vpcd import VpcdCardHost, vpcd_port
+    from hardware_mocks.emrtd.vpcd import VpcdCardHost, vpcd_port
     from passport.reader import MRZKey, read_passport
 
     files = chip.files
@@ -138,7 +138,7 @@ def run_scenario(
 
 def generated_document(face: Path = DEFAULT_FACE, dg2_size: int = DG2_TARGET) -> dict[str, bytes]:
     """A generated passport (test PKI, CA and AA keys) whose DG2 holds ``face`` in about ``dg2_size`` bytes."""
-    from hardware_mocks.emrtd_generator import passport_for_lfw_person
+    from hardware_mocks.emrtd.generator import passport_for_lfw_person
 
     passport = passport_for_lfw_person(face, target_dg2_size=dg2_size)
     entries: dict[str, bytes] = dict(passport.files)
@@ -154,8 +154,8 @@ def run_bench(
     """Four scenarios: PACE and BAC, each with and without extended length. ``doc`` pads a document
     folder's DG2 instead of generating a passport for ``face``; ``link_delay`` adds that many seconds to
     every APDU (a contactless link is slower than the local virtual reader)."""
-    from hardware_mocks.pcscd import ensure_pcscd
-    from hardware_mocks.vpcd import vpcd_port
+    from hardware_mocks.emrtd.pcscd import ensure_pcscd
+    from hardware_mocks.emrtd.vpcd import vpcd_port
 
     entries = padded_document(doc) if doc is not None else generated_document(face)
     pcscd = ensure_pcscd(port=vpcd_port(slot))  # started for the benchmark if it is not running
@@ -167,9 +167,9 @@ def run_bench(
 
 def _run_scenarios(entries: dict[str, bytes], reader_name: str, slot: int, runs: int,
                    link_delay: float) -> list[ScenarioResult]:
-    from hardware_mocks.emrtd_chip import EmrtdChip
-    from hardware_mocks.emrtd_faults import SlowLink
-    from hardware_mocks.emrtd_files import load_chip_files
+    from hardware_mocks.emrtd.chip import EmrtdChip
+    from hardware_mocks.emrtd.faults import SlowLink
+    from hardware_mocks.emrtd.files import load_chip_files
 
     out = []
     for name, pace, extended in (

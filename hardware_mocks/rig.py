@@ -24,12 +24,12 @@ from pathlib import Path
 from typing import Any
 
 from hardware_mocks import sample_data
-from hardware_mocks.camera_server import CameraServer
-from hardware_mocks.io_board import IoBoard
+from hardware_mocks.camera.server import CameraServer
+from hardware_mocks.emrtd.pcscd import PcscdProcess, ensure_pcscd
+from hardware_mocks.emrtd.vpcd import VpcdCardHost, vpcd_port, vpcd_reader_name
+from hardware_mocks.io.board import IoBoard
 from hardware_mocks.json_http import JsonHandler
-from hardware_mocks.mrz_reader import SimulatedMrzReader
-from hardware_mocks.pcscd import PcscdProcess, ensure_pcscd
-from hardware_mocks.vpcd import VpcdCardHost, vpcd_port, vpcd_reader_name
+from hardware_mocks.mrz.reader import SimulatedMrzReader
 from passport.errors import PassportError
 
 log = logging.getLogger(__name__)
@@ -78,7 +78,7 @@ class SimulatedGate:
     def start(self) -> SimulatedGate:
         o = self.options
         o.rig_dir.mkdir(parents=True, exist_ok=True)
-        from hardware_mocks.emrtd_pki import make_test_pki
+        from hardware_mocks.emrtd.pki import make_test_pki
 
         self.pki = make_test_pki("UT")
         self.pki.write_trust_store(self.trust_dir)
@@ -138,13 +138,13 @@ class SimulatedGate:
         ``doc`` names a test passport folder (``sample``, ``bsi2008``, ...); ``person`` instead generates a
         passport for that face (an LFW folder name), signed by the rig's test PKI.
         """
-        from hardware_mocks.emrtd_chip import EmrtdChip
-        from hardware_mocks.emrtd_faults import parse_fault
-        from hardware_mocks.emrtd_files import load_chip_files
+        from hardware_mocks.emrtd.chip import EmrtdChip
+        from hardware_mocks.emrtd.faults import parse_fault
+        from hardware_mocks.emrtd.files import load_chip_files
 
         assert self.card_host is not None and self.mrz is not None
         if person is not None:
-            from hardware_mocks.emrtd_generator import passport_for_lfw_person
+            from hardware_mocks.emrtd.generator import passport_for_lfw_person
 
             face = sample_data.faces_dir() / person
             if not face.is_dir():

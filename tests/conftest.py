@@ -25,8 +25,8 @@ def shared_data(*parts: str) -> Path:
 @pytest.fixture(scope="session")
 def pcscd() -> Iterator[None]:
     """pcscd with the vpcd reader, started as a child process for this session if it is not running."""
-    from hardware_mocks.pcscd import PcscdUnavailable, ensure_pcscd
-    from hardware_mocks.vpcd import vpcd_port
+    from hardware_mocks.emrtd.pcscd import PcscdUnavailable, ensure_pcscd
+    from hardware_mocks.emrtd.vpcd import vpcd_port
 
     try:
         proc = ensure_pcscd(port=vpcd_port(VPCD_SLOT))
@@ -39,7 +39,7 @@ def pcscd() -> Iterator[None]:
 @pytest.fixture
 def vpcd_host(pcscd: None) -> Iterator[object]:
     """A vpcd card host on this run's slot; the card is removed after the test."""
-    from hardware_mocks.vpcd import VpcdCardHost, vpcd_port
+    from hardware_mocks.emrtd.vpcd import VpcdCardHost, vpcd_port
 
     host = VpcdCardHost(port=vpcd_port(VPCD_SLOT))
     _wait_until_reader_empty()
@@ -51,7 +51,7 @@ def _wait_until_reader_empty() -> None:
     """pcscd notices a card leaving only at its next poll (~0.4 s): a card inserted before that would be
     confused with the previous test's, so each test starts from an empty reader."""
     from devices.pcsc_reader import PcscReader
-    from hardware_mocks.vpcd import vpcd_reader_name
+    from hardware_mocks.emrtd.vpcd import vpcd_reader_name
 
     with PcscReader(f"pcsc://{vpcd_reader_name(VPCD_SLOT)}") as reader:
         if not reader.wait_for_removal(10):
@@ -60,7 +60,7 @@ def _wait_until_reader_empty() -> None:
 
 @pytest.fixture
 def vpcd_reader_name() -> str:
-    from hardware_mocks.vpcd import vpcd_reader_name
+    from hardware_mocks.emrtd.vpcd import vpcd_reader_name
 
     return vpcd_reader_name(VPCD_SLOT)
 

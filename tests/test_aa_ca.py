@@ -12,7 +12,7 @@ from conftest import shared_data
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from hardware_mocks import emrtd_auth
+from hardware_mocks.emrtd import auth as emrtd_auth
 from passport import crypto, tlv
 from passport.active_auth import AAResult, active_authenticate, iso9796_2_recover, verify_aa_signature
 from passport.apdu import CommandAPDU, ResponseAPDU

@@ -25,7 +25,7 @@ PERSON = "Colin_Powell"
 def frames(
     scenario: str, fps: float, seconds: float, person: str = PERSON
 ) -> Iterator[tuple[float, np.ndarray]]:
-    from hardware_mocks.camera_scenarios import render_scenario
+    from hardware_mocks.camera.scenarios import render_scenario
 
     faces = shared_data("lfw", "images")
     stream = render_scenario(scenario, faces_dir=faces, person=person, fps=fps, seed=3)

@@ -30,7 +30,7 @@ FRAMES = 30  # two seconds at 15 fps
 
 
 def presentation(scenario: str, seed: int = 1) -> list[PadSample]:
-    from hardware_mocks.camera_scenarios import render_scenario
+    from hardware_mocks.camera.scenarios import render_scenario
 
     faces = shared_data("lfw", "images")
     session = CaptureSession()

@@ -16,7 +16,7 @@ from conftest import shared_data
 
 from devices.base import DeviceError, DeviceTimeout
 from devices.camera import Camera, Frame
-from hardware_mocks.camera_scenarios import (
+from hardware_mocks.camera.scenarios import (
     SCENARIOS,
     FaceSourceError,
     ScenarioFrame,
@@ -24,7 +24,7 @@ from hardware_mocks.camera_scenarios import (
     render_scenario,
     scenario_frames,
 )
-from hardware_mocks.camera_server import CameraServer
+from hardware_mocks.camera.server import CameraServer
 
 pytestmark = pytest.mark.lfw
 

@@ -7,8 +7,8 @@ from conftest import shared_data
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hardware_mocks.emrtd_chip import ChipOptions, EmrtdChip, build_chip
-from hardware_mocks.emrtd_faults import (
+from hardware_mocks.emrtd.chip import ChipOptions, EmrtdChip, build_chip
+from hardware_mocks.emrtd.faults import (
     Fault,
     FaultError,
     RemovedDuringRead,
@@ -17,7 +17,7 @@ from hardware_mocks.emrtd_faults import (
     ShortReadsOnly,
     parse_fault,
 )
-from hardware_mocks.emrtd_files import (
+from hardware_mocks.emrtd.files import (
     FID_CARD_ACCESS,
     FID_COM,
     FID_DG,
@@ -26,7 +26,7 @@ from hardware_mocks.emrtd_files import (
     load_chip_files,
     make_card_access,
 )
-from hardware_mocks.vpcd import CardRemoved
+from hardware_mocks.emrtd.vpcd import CardRemoved
 from passport.apdu import (
     CommandAPDU,
     ResponseAPDU,
@@ -338,7 +338,7 @@ def test_removal_during_dg2_is_a_transport_error() -> None:
 
 
 def test_altered_and_resigned_documents_fail_passive_authentication(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from hardware_mocks.emrtd_pki import make_test_pki
+    from hardware_mocks.emrtd.pki import make_test_pki
     from passport.pki import TrustStore
 
     pki = make_test_pki("DE")
@@ -451,7 +451,7 @@ def test_arbitrary_answers_never_crash_the_reader(answers: list[bytes]) -> None:
 
 
 def test_generated_passport_with_aes_chip_authentication(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from hardware_mocks.emrtd_generator import passport_for_lfw_person
+    from hardware_mocks.emrtd.generator import passport_for_lfw_person
     from passport.pki import TrustStore
 
     generated = passport_for_lfw_person(shared_data("lfw", "images", "Tony_Blair"), issuing_state="DEU")

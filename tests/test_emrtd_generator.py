@@ -13,16 +13,16 @@ import pytest
 from conftest import shared_data
 from PIL import Image
 
-from hardware_mocks import emrtd_auth
-from hardware_mocks.emrtd_chip import EmrtdChip
-from hardware_mocks.emrtd_files import FID_CARD_ACCESS, FID_DG, load_chip_files
-from hardware_mocks.emrtd_generator import (
+from hardware_mocks.emrtd import auth as emrtd_auth
+from hardware_mocks.emrtd.chip import EmrtdChip
+from hardware_mocks.emrtd.files import FID_CARD_ACCESS, FID_DG, load_chip_files
+from hardware_mocks.emrtd.generator import (
     GeneratedPassport,
     GeneratorError,
     generate_passport,
     passport_for_lfw_person,
 )
-from hardware_mocks.emrtd_pki import make_test_pki
+from hardware_mocks.emrtd.pki import make_test_pki
 from passport.active_auth import verify_aa_signature
 from passport.lds.card_access import pace_infos
 from passport.lds.com import decode_com

@@ -14,7 +14,7 @@ import pytest
 
 from devices.base import DeviceError
 from devices.gate_io import GateIO, GateIOFault, GateIOFaultEvent, GateIOURLError
-from hardware_mocks.io_board import DEFAULT_COILS, DEFAULT_INPUTS, IoBoard, ScriptStep
+from hardware_mocks.io.board import DEFAULT_COILS, DEFAULT_INPUTS, IoBoard, ScriptStep
 from hardware_mocks.serial_link import SerialLink
 
 TIMEOUT = 0.3
@@ -440,7 +440,7 @@ def test_scripted_steps_and_forced_door(gate: GateIO, board: IoBoard) -> None:
 def test_board_runs_as_a_process(tmp_path: Path) -> None:
     path = tmp_path / "io-board"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "hardware_mocks.io_board", "--link", str(path), "--commands"],
+        [sys.executable, "-m", "hardware_mocks.io.board", "--link", str(path), "--commands"],
         cwd=REPO,
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,

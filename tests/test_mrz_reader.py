@@ -14,7 +14,7 @@ import pytest
 
 from devices.base import DeviceError, DeviceTimeout
 from devices.mrz_reader import MrzLineAssembler, MrzReader, MrzReadError, MrzReading
-from hardware_mocks.mrz_reader import FRAMINGS, SPECIMENS, SimulatedMrzReader, add_ocr_noise, frame_document
+from hardware_mocks.mrz.reader import FRAMINGS, SPECIMENS, SimulatedMrzReader, add_ocr_noise, frame_document
 from passport.mrz import format_mrv_b, parse_mrz
 
 TD3, TD1, TD2 = SPECIMENS["TD3"], SPECIMENS["TD1"], SPECIMENS["TD2"]
@@ -249,7 +249,7 @@ def test_assembler_bounds_a_runaway_line() -> None:
 def test_simulator_as_a_process(tmp_path: Path) -> None:
     link = tmp_path / "rig" / "mrz-reader"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "hardware_mocks.mrz_reader", "--link", str(link)],
+        [sys.executable, "-m", "hardware_mocks.mrz.reader", "--link", str(link)],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hardware_mocks.emrtd_access import PaceChip
+from hardware_mocks.emrtd.access import PaceChip
 from passport import crypto
 from passport.apdu import CommandAPDU, ResponseAPDU, read_binary, select_file
 from passport.errors import AccessControlError

@@ -8,9 +8,9 @@ import pytest
 from conftest import shared_data
 
 from gatectl.cli import build_parser, main
-from hardware_mocks.emrtd_chip import EmrtdChip
-from hardware_mocks.emrtd_faults import ResignedSOD, parse_fault
-from hardware_mocks.emrtd_files import FID_DG, FID_SOD, load_chip_files
+from hardware_mocks.emrtd.chip import EmrtdChip
+from hardware_mocks.emrtd.faults import ResignedSOD, parse_fault
+from hardware_mocks.emrtd.files import FID_DG, FID_SOD, load_chip_files
 
 LOES_MRZ = (
     "P<NLDMEULENDIJK<<LOES<ALBERTINE<<<<<<<<<<<<<|XX00013286NLD7110195F1110012123456789<<<<<76"
@@ -19,7 +19,7 @@ LOES_MRZ = (
 
 @pytest.fixture(scope="module")
 def test_pki(tmp_path_factory):  # type: ignore[no-untyped-def]
-    from hardware_mocks.emrtd_pki import make_test_pki
+    from hardware_mocks.emrtd.pki import make_test_pki
 
     pki = make_test_pki("DE")
     return pki, pki.write_trust_store(tmp_path_factory.mktemp("trust"))

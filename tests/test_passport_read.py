@@ -13,9 +13,9 @@ import time
 import pytest
 from conftest import REPO, VPCD_SLOT, shared_data
 
-from hardware_mocks.emrtd_chip import EmrtdChip
-from hardware_mocks.emrtd_faults import ResignedSOD, parse_fault
-from hardware_mocks.emrtd_files import FID_DG, load_chip_files
+from hardware_mocks.emrtd.chip import EmrtdChip
+from hardware_mocks.emrtd.faults import ResignedSOD, parse_fault
+from hardware_mocks.emrtd.files import FID_DG, load_chip_files
 from passport.errors import TransportError
 from passport.reader import MRZKey, read_passport
 
@@ -34,7 +34,7 @@ def national_trust():  # type: ignore[no-untyped-def]
 
 @pytest.fixture(scope="module")
 def test_pki(tmp_path_factory):  # type: ignore[no-untyped-def]
-    from hardware_mocks.emrtd_pki import make_test_pki
+    from hardware_mocks.emrtd.pki import make_test_pki
     from passport.pki import TrustStore
 
     pki = make_test_pki("DE")
@@ -151,7 +151,7 @@ def test_module_entry_point_presents_a_passport(pcscd, vpcd_reader_name) -> None
     with PcscReader(f"pcsc://{vpcd_reader_name}") as reader:
         assert reader.wait_for_removal(10)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "hardware_mocks.emrtd_chip", "--doc", str(folder), "--slot", str(VPCD_SLOT)],
+        [sys.executable, "-m", "hardware_mocks.emrtd.chip", "--doc", str(folder), "--slot", str(VPCD_SLOT)],
         cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)},
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )

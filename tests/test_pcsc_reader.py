@@ -17,8 +17,8 @@ from devices.pcsc_reader import (
     historical_bytes,
     list_readers,
 )
-from hardware_mocks.iso7816_card import Iso7816Card, build_atr
-from hardware_mocks.vpcd import VpcdCardHost
+from hardware_mocks.emrtd.iso7816_card import Iso7816Card, build_atr
+from hardware_mocks.emrtd.vpcd import VpcdCardHost
 
 AID = bytes.fromhex("A0000002471001")
 EF_COM = 0x011E

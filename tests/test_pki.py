@@ -262,7 +262,7 @@ def test_ecdsa_on_explicit_parameters_no_library_knows(monkeypatch):
 
     import ecdsa
 
-    from hardware_mocks.emrtd_auth import load_private_key
+    from hardware_mocks.emrtd.auth import load_private_key
 
     key = load_private_key(shared_data("emrtd", "tr03105", "DG14_sk.pkcs8").read_bytes())
     monkeypatch.setattr(ecdsa.curves, "curves", [])  # as if brainpoolP224r1 were unknown

@@ -82,14 +82,14 @@ def test_traveller_transaction_writes_no_biometric_data(
     from biometrics.settings import BiometricSettings
     from devices.camera import Camera
     from devices.pcsc_reader import PcscReader
-    from hardware_mocks.camera_server import CameraServer
-    from hardware_mocks.emrtd_generator import passport_for_lfw_person
+    from hardware_mocks.camera.server import CameraServer
+    from hardware_mocks.emrtd.generator import passport_for_lfw_person
     from passport.reader import read_passport
 
     faces = shared_data("lfw", "images")
     person = "Tony_Blair"
     passport = passport_for_lfw_person(faces / person, rng_seed=3)
-    from hardware_mocks.emrtd_chip import EmrtdChip
+    from hardware_mocks.emrtd.chip import EmrtdChip
 
     vpcd_host.insert(EmrtdChip(passport.chip_files))
     portrait = []

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hardware_mocks.emrtd_access import BacChip, ChipSecureMessaging
+from hardware_mocks.emrtd.access import BacChip, ChipSecureMessaging
 from passport import crypto
 from passport.apdu import CommandAPDU, ResponseAPDU, read_binary, read_binary_odd, select_file
 from passport.bac import BacKeys, cryptogram, open_cryptogram, perform_bac

@@ -44,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
     from biometrics.portrait import portrait_template
     from biometrics.settings import BiometricSettings
     from gatectl.config import load_config
-    from hardware_mocks.camera_scenarios import default_faces_dir, render_scenario
+    from hardware_mocks.camera.scenarios import default_faces_dir, render_scenario
 
     faces = args.faces or default_faces_dir()
     if faces is None or not Path(faces).is_dir():

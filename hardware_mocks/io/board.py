@@ -17,7 +17,7 @@ People are simulated walkers: each starts in the ``entry`` zone and steps to the
 after the door in front of them is open, breaking the tailgating beam as they pass the entry door.
 Scenario helpers (:meth:`IoBoard.person_enters`, :meth:`IoBoard.walk_through`, :meth:`IoBoard.tailgate`,
 :meth:`IoBoard.set_presence`, :meth:`IoBoard.fire_alarm`, ...) or a list of timed :class:`ScriptStep`
-drive them. Run as a process with ``python -m hardware_mocks.io_board --link PATH``.
+drive them. Run as a process with ``python -m hardware_mocks.io.board --link PATH``.
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ from pymodbus.pdu import ModbusPDU
 from pymodbus.server import ModbusSerialServer
 from pymodbus.simulator import DataType, SimData, SimDevice
 
-from .serial_link import SerialLink
+from hardware_mocks.serial_link import SerialLink
 
 log = logging.getLogger(__name__)
 
@@ -620,7 +620,7 @@ def _name_addr(text: str) -> tuple[str, int]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m hardware_mocks.io_board", description="Run the simulated gate I/O board (Modbus RTU)."
+        prog="python -m hardware_mocks.io.board", description="Run the simulated gate I/O board (Modbus RTU)."
     )
     where = parser.add_mutually_exclusive_group(required=True)
     where.add_argument("--link", type=Path, help="create a pty link and symlink its controller side here")

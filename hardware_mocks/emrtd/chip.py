@@ -1,16 +1,16 @@
 """A simulated ePassport chip (ICAO 9303-10/-11) for the vpcd virtual reader.
 
-:class:`EmrtdChip` is an ISO 7816-4 command dispatcher implementing :class:`hardware_mocks.vpcd.VirtualCard`:
+:class:`EmrtdChip` is an ISO 7816-4 command dispatcher implementing :class:`hardware_mocks.emrtd.vpcd.VirtualCard`:
 the master file with EF.CardAccess (readable without access control), the eMRTD application (AID
 A0000002471001) whose EF.COM, data groups and EF.SOD need BAC or PACE, secure messaging (3DES or AES),
 READ BINARY in all its forms (offset in P1-P2, short EF identifier in P1, odd INS B1 with DO'54'; short and
 extended Le), DG3/DG4 refused (6982: no terminal authentication), active authentication (INTERNAL
 AUTHENTICATE) and chip authentication (MSE:Set KAT, or MSE:Set AT + GENERAL AUTHENTICATE), after which
-secure messaging continues with the new keys. The cryptography lives in :mod:`hardware_mocks.emrtd_access`
-(BAC/PACE/secure messaging) and :mod:`hardware_mocks.emrtd_auth` (AA/CA); faults come from
-:mod:`hardware_mocks.emrtd_faults`.
+secure messaging continues with the new keys. The cryptography lives in :mod:`hardware_mocks.emrtd.access`
+(BAC/PACE/secure messaging) and :mod:`hardware_mocks.emrtd.auth` (AA/CA); faults come from
+:mod:`hardware_mocks.emrtd.faults`.
 
-Run ``python -m hardware_mocks.emrtd_chip --doc FOLDER`` to present a document on the vpcd reader.
+Run ``python -m hardware_mocks.emrtd.chip --doc FOLDER`` to present a document on the vpcd reader.
 """
 
 from __future__ import annotations
@@ -24,9 +24,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from hardware_mocks import emrtd_access
-from hardware_mocks.emrtd_faults import FAULT_HELP, Fault, FaultError, parse_fault
-from hardware_mocks.emrtd_files import (
+from hardware_mocks.emrtd import access as emrtd_access
+from hardware_mocks.emrtd.faults import FAULT_HELP, Fault, FaultError, parse_fault
+from hardware_mocks.emrtd.files import (
     FID_CARD_ACCESS,
     FID_COM,
     FID_DG,
@@ -35,7 +35,7 @@ from hardware_mocks.emrtd_files import (
     ChipFilesError,
     load_chip_files,
 )
-from hardware_mocks.iso7816_card import build_atr
+from hardware_mocks.emrtd.iso7816_card import build_atr
 from passport import tlv
 from passport.apdu import CommandAPDU, ResponseAPDU
 from passport.errors import PassportError
@@ -455,7 +455,7 @@ class EmrtdChip:
             raise _Answer(SW_INS_NOT_SUPPORTED)
         if not cmd.data:
             raise _Answer(SW_WRONG_LENGTH)
-        from hardware_mocks import emrtd_auth
+        from hardware_mocks.emrtd import auth as emrtd_auth
 
         try:
             return emrtd_auth.aa_sign(key, cmd.data)
@@ -496,7 +496,7 @@ class EmrtdChip:
         dg14 = self.files.files.get(FID_DG[14])
         if key is None or dg14 is None:
             raise _Answer(SW_REFERENCE_NOT_FOUND)
-        from hardware_mocks import emrtd_auth
+        from hardware_mocks.emrtd import auth as emrtd_auth
 
         try:
             sm = emrtd_auth.chip_authenticate(key, dg14, public, oid=oid, key_id=key_id)
@@ -561,10 +561,10 @@ def build_chip(
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from hardware_mocks.vpcd import VpcdCardHost, vpcd_port, vpcd_reader_name
+    from hardware_mocks.emrtd.vpcd import VpcdCardHost, vpcd_port, vpcd_reader_name
 
     parser = argparse.ArgumentParser(
-        prog="python -m hardware_mocks.emrtd_chip",
+        prog="python -m hardware_mocks.emrtd.chip",
         description="Present a simulated ePassport on the vpcd virtual reader until interrupted.",
     )
     parser.add_argument("--doc", required=True, help="folder with EF_COM.bin, DG1.bin ... EF_SOD.bin")

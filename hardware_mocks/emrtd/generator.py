@@ -3,7 +3,7 @@
 :func:`generate_passport` builds a complete LDS 1.7 document: EF.COM, DG1 (TD3 MRZ), DG2 (the face per
 ISO/IEC 19794-5, JPEG 2000 or JPEG, optionally sized to a byte budget), DG14 (chip authentication key and
 infos), DG15 (active authentication key), EF.SOD (CMS SignedData over the LDSSecurityObject, signed by a
-document signer of :mod:`hardware_mocks.emrtd_pki`) and EF.CardAccess. Keys are generated per document.
+document signer of :mod:`hardware_mocks.emrtd.pki`) and EF.CardAccess. Keys are generated per document.
 ``tamper`` alters data groups after signing, the way a forger would: a changed name in DG1 (the MRZ stays
 well-formed), a substituted CA key in DG14 or AA key in DG15 whose private half the chip then holds (chip or
 active authentication succeeds, passive authentication names the data group), and for any other data
@@ -31,7 +31,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from PIL import Image, UnidentifiedImageError
 
-from hardware_mocks.emrtd_files import (
+from hardware_mocks.emrtd.files import (
     DEFAULT_CAN,
     DEFAULT_PACE_OID,
     DEFAULT_PACE_PARAMETER_ID,
@@ -39,7 +39,7 @@ from hardware_mocks.emrtd_files import (
     load_chip_files,
     make_card_access,
 )
-from hardware_mocks.emrtd_pki import Signer, TestPKI, make_test_pki
+from hardware_mocks.emrtd.pki import Signer, TestPKI, make_test_pki
 from passport.errors import LDSError, MRZError
 from passport.lds.com import EFCom, encode_com
 from passport.lds.dg1 import encode_dg1

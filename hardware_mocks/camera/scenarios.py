@@ -1,7 +1,7 @@
 """Scenarios of the simulated gate camera: endless, deterministic streams of BGR frames built from real face
 photographs (LFW), for the MJPEG camera server and, without any HTTP, for biometric tests and benchmarks.
 
-    from hardware_mocks.camera_scenarios import scenario_frames, render_scenario, SCENARIOS
+    from hardware_mocks.camera.scenarios import scenario_frames, render_scenario, SCENARIOS
     frames = scenario_frames("bona_fide", faces_dir=lfw_images, person="Colin_Powell", seed=3)
     first_second = list(itertools.islice(frames, 15))
 
@@ -22,8 +22,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from hardware_mocks import scene_render as sr
-from hardware_mocks.scene_render import FaceSource, FaceSourceError
+from hardware_mocks.camera import render as sr
+from hardware_mocks.camera.render import FaceSource, FaceSourceError
 
 __all__ = [
     "SCENARIOS",
@@ -93,7 +93,7 @@ def default_faces_dir() -> Path | None:
     env = os.environ.get("EGATE_FACES_DIR")
     if env:
         return Path(env)
-    candidate = Path(__file__).resolve().parents[2] / "shared" / "data" / "lfw" / "images"
+    candidate = Path(__file__).resolve().parents[3] / "shared" / "data" / "lfw" / "images"
     return candidate if candidate.is_dir() else None
 
 

@@ -20,12 +20,12 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 
-from hardware_mocks.emrtd_files import FID_DG, FID_SOD, ChipFiles
-from hardware_mocks.vpcd import CardRemoved
+from hardware_mocks.emrtd.files import FID_DG, FID_SOD, ChipFiles
+from hardware_mocks.emrtd.vpcd import CardRemoved
 from passport import tlv
 
 if TYPE_CHECKING:
-    from hardware_mocks.emrtd_chip import ChipOptions, EmrtdChip
+    from hardware_mocks.emrtd.chip import ChipOptions, EmrtdChip
 
 
 class FaultError(ValueError):
@@ -89,7 +89,7 @@ class ClonedChip(Fault):
 @dataclass
 class ResignedSOD(Fault):
     """The SOD is re-signed by another document signer (certificate + private key, e.g. from
-    :mod:`hardware_mocks.emrtd_pki`): a revoked DSC, or one no trusted CSCA issued (a forged SOD).
+    :mod:`hardware_mocks.emrtd.pki`): a revoked DSC, or one no trusted CSCA issued (a forged SOD).
 
     Without a signer, one issued by a fresh CSCA that no trust store holds is used ("unknown DSC").
     """
@@ -103,7 +103,7 @@ class ResignedSOD(Fault):
         if sod is None:
             raise FaultError(f"{self.spec}: the document has no EF.SOD")
         if self.certificate is None or self.private_key is None:
-            from hardware_mocks.emrtd_pki import make_test_pki
+            from hardware_mocks.emrtd.pki import make_test_pki
 
             signer = make_test_pki().unknown_dsc
             self.certificate, self.private_key = signer.certificate, signer.private_key

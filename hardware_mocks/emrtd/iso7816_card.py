@@ -1,6 +1,6 @@
 """A small ISO 7816-4 file-system card for testing card readers through the real PC/SC stack.
 
-It implements :class:`hardware_mocks.vpcd.VirtualCard`: SELECT (by FID, ``P1`` = 00 or 02, and by AID,
+It implements :class:`hardware_mocks.emrtd.vpcd.VirtualCard`: SELECT (by FID, ``P1`` = 00 or 02, and by AID,
 ``P1`` = 04), READ BINARY (offset in P1-P2 or a short EF identifier in P1; short and extended Le), and
 the status words a reader driver has to cope with. Knobs simulate what real cards and links do: a slow
 contactless link (``delay``), a card limited to short APDUs (``short_only``), a card that answers 6Cxx to
@@ -13,7 +13,7 @@ import threading
 import time
 from collections.abc import Mapping
 
-from hardware_mocks.vpcd import CardRemoved
+from hardware_mocks.emrtd.vpcd import CardRemoved
 from passport.apdu import CommandAPDU
 from passport.errors import APDUError
 

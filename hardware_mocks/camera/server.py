@@ -1,4 +1,4 @@
-"""A simulated IP camera: serves a scenario (hardware_mocks.camera_scenarios) as MJPEG over HTTP.
+"""A simulated IP camera: serves a scenario (hardware_mocks.camera.scenarios) as MJPEG over HTTP.
 
 Endpoints:
     GET  /stream.mjpg   multipart/x-mixed-replace; one JPEG part per frame, each with Content-Length
@@ -15,7 +15,7 @@ closes streams and answers new ones 503 until the drop ends. The ``stream_drop``
 Frames are rendered only while someone watches (a stream client, or a snapshot asked for in the last
 seconds), so an idle server costs no CPU and the scenario clock waits.
 
-    python -m hardware_mocks.camera_server --port 18554 --scenario approach
+    python -m hardware_mocks.camera.server --port 18554 --scenario approach
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ from typing import Any
 
 import cv2
 
-from hardware_mocks.camera_scenarios import (
+from hardware_mocks.camera.scenarios import (
     DEFAULT_SIZE,
     SCENARIOS,
     FaceSourceError,
@@ -348,7 +348,7 @@ def _make_handler(server: CameraServer) -> type[BaseHTTPRequestHandler]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m hardware_mocks.camera_server",
+    parser = argparse.ArgumentParser(prog="python -m hardware_mocks.camera.server",
                                      description="Simulated MJPEG IP camera playing a gate scenario.")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=18554)

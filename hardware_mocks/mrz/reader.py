@@ -5,7 +5,7 @@ exactly as it opens a USB reader's /dev/ttyACM0. Presenting a document writes it
 full-page and swipe readers do: ASCII lines ended by CR or CR LF, or a whole document framed in STX ... ETX.
 OCR-like noise swaps characters that OCR engines confuse (0/O, 8/B, 5/S, 1/I, 2/Z, 6/G).
 
-Run as a process (``python -m hardware_mocks.mrz_reader --link /tmp/egate-rig/mrz-reader``) it prints the
+Run as a process (``python -m hardware_mocks.mrz.reader --link /tmp/egate-rig/mrz-reader``) it prints the
 port, then reads commands on stdin: MRZ lines followed by an empty line present a document; ``!specimen
 TD1|TD2|TD3``, ``!garbage <hex>``, ``!noise <rate>``, ``!framing cr|crlf|stx-etx`` and ``!quit``.
 ``--present-every SECONDS`` presents the specimens in turn without any input.
