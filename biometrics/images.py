@@ -38,12 +38,15 @@ def as_rgb(image: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(image)
 
 
-def decode_image(data: bytes) -> np.ndarray:
-    """Decode JPEG, JPEG 2000, PNG ... bytes (in memory) to RGB uint8; ImageError if they are not an image."""
+def decode_image(data: bytes, formats: tuple[str, ...] | None = None) -> np.ndarray:
+    """Decode JPEG, JPEG 2000, PNG ... bytes (in memory) to RGB uint8; ImageError if they are not an image.
+
+    ``formats`` (Pillow format names) restricts the decoders tried; None tries every one Pillow has.
+    """
     if not isinstance(data, bytes | bytearray | memoryview) or len(data) == 0:
         raise ImageError("no image data")
     try:
-        with Image.open(io.BytesIO(bytes(data))) as img:
+        with Image.open(io.BytesIO(bytes(data)), formats=formats) as img:
             if img.width * img.height > MAX_PIXELS:
                 raise ImageError(f"image too large: {img.width}x{img.height}")
             rgb = img.convert("RGB")
