@@ -1,28 +1,62 @@
-"""Gate configuration: one TOML file, validated before any device is touched.
+"""Gate configuration: one TOML file, validated by pydantic before any device is touched.
 
-The ``[biometrics]`` section is :class:`biometrics.settings.BiometricSettings` itself, so its keys and
-defaults live in one place. Every problem is reported with the key's dotted name and what was expected; all of them at once, so a
-technician fixes a file in one pass. Strings may use ``${VAR}`` or ``${VAR:-default}`` from the
-environment (the simulated gate uses it for its run directory). Relative paths are taken from the
-configuration file's folder.
+Every problem is reported with the key's dotted name and what was expected, all of them at once, so a
+technician fixes a file in one pass (:class:`ConfigError`; the CLI exits 2). Types are strict (``"5"`` is not
+a number), unknown keys are refused, and ranges are checked: timeouts are finite and above zero, counts are
+not negative. Strings may use ``${VAR}`` or ``${VAR:-default}`` from the environment (the simulated gate uses
+it for its run directory). Relative paths are taken from the configuration file's folder.
+
+Sections that belong to another module are that module's own class, plugged in here:
+``[biometrics]`` is :class:`biometrics.settings.BiometricSettings`, ``[timeouts]`` and ``[retries]`` are
+:class:`gatectl.machine.Timeouts` and :class:`gatectl.machine.Retries` (the state table names which timeout
+bounds which state). A stdlib dataclass gets a strict pydantic model built from its fields
+(:func:`dataclass_section`), so those packages need no pydantic.
+
+A gate without trust material could verify no document: ``trust.paths`` must name at least one existing file
+or folder. ``gate.simulated = true`` marks the simulated gate: its trust store and audit key are created by
+the rig in its run directory, so they need not exist when the file is loaded.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import re
+import secrets
 import tomllib
-import types
 import typing
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    ValidationInfo,
+    create_model,
+    field_validator,
+    model_validator,
+)
+from pydantic.fields import FieldInfo
+from pydantic_core import PydanticCustomError
 
 from biometrics.settings import BiometricSettings
+from gatectl.machine import Retries, Timeouts
 
 BUILTIN_SIMULATED = "builtin:simulated"
+MAX_CONFIG_BYTES = 1 << 20  # a gate configuration is a few kilobytes
+MAX_NESTING = 16  # tables and arrays; a gate configuration needs four levels
+NAME_MAX = 255  # bytes in one path component (Linux)
+PATH_MAX = 4096  # bytes in a whole path (Linux)
+AUDIT_KEY_MIN_BYTES = 16  # gatectl.audit refuses shorter keys
+MAX_RETRIES = 10  # a retry bound is a bound: more would keep a traveller at the gate for minutes
 
 
 class ConfigError(Exception):
@@ -34,8 +68,142 @@ class ConfigError(Exception):
         super().__init__(f"{source}: invalid configuration\n" + "\n".join(f"  - {p}" for p in problems))
 
 
-class ExistingPath(type(Path())):  # type: ignore[misc]
-    """A path that must exist when the configuration is loaded."""
+# -- value types ---------------------------------------------------------------------------------------
+
+
+def _show(path: str | Path, limit: int = 80) -> str:
+    text = str(path)
+    return repr(text if len(text) <= limit else text[: limit - 3] + "...")
+
+
+def _resolve_path(value: Any, info: ValidationInfo) -> Path:
+    """``~`` expanded, relative paths taken from the configuration file's folder; unusable paths refused."""
+    if isinstance(value, Path):
+        return value
+    if not isinstance(value, str):
+        raise PydanticCustomError("path_type", "expected a path (a string), got {got}", {"got": _describe(value)})
+    if "\0" in value:
+        raise PydanticCustomError("path_nul", "a path cannot contain a NUL character")
+    try:
+        path = Path(value).expanduser()
+    except RuntimeError:  # "~nosuchuser/..."
+        user = value[1:].split("/", 1)[0]
+        raise PydanticCustomError(
+            "path_user", "cannot expand {path}: there is no user {user}", {"path": _show(value), "user": repr(user)}
+        ) from None
+    if not path.is_absolute():
+        path = Path((info.context or {}).get("base", Path.cwd())) / path
+    longest = max((len(os.fsencode(part)) for part in path.parts), default=0)
+    if longest > NAME_MAX or len(os.fsencode(str(path))) > PATH_MAX:
+        raise PydanticCustomError(
+            "path_too_long",
+            "path {path} is too long (at most {name_max} bytes a component, {path_max} in all)",
+            {"path": _show(path), "name_max": NAME_MAX, "path_max": PATH_MAX},
+        )
+    return path
+
+
+def _must_exist(path: Path, info: ValidationInfo) -> Path:
+    """Exists now; on the simulated gate the rig creates its files when it starts, so that is not asked."""
+    if (info.context or {}).get("simulated"):
+        return path
+    try:
+        found = path.exists()
+    except OSError as exc:
+        raise PydanticCustomError(
+            "path_unusable", "path {path} cannot be used: {why}", {"path": _show(path), "why": exc.strerror or str(exc)}
+        ) from None
+    if not found:
+        raise PydanticCustomError("path_missing", "path {path} does not exist", {"path": _show(path)})
+    return path
+
+
+ConfigPath = Annotated[Path, BeforeValidator(_resolve_path)]
+ExistingPath = Annotated[Path, BeforeValidator(_resolve_path), AfterValidator(_must_exist)]
+Seconds = Annotated[float, Field(gt=0)]
+Count = Annotated[int, Field(ge=0)]
+Address = Annotated[int, Field(ge=0, le=0xFFFF)]
+
+
+class Section(BaseModel):
+    """A table of the configuration: strict types, no unknown keys, finite numbers."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
+
+
+def dataclass_section(cls: type, constraints: Mapping[str, FieldInfo] | None = None,
+                      default: Callable[[str, Any], FieldInfo] | None = None) -> Any:
+    """An annotated type that validates a table against the stdlib dataclass ``cls`` and yields ``cls`` itself.
+
+    A strict :class:`Section` model is built from the dataclass's fields, with ``constraints`` by field name
+    (or ``default(name, type)`` for the others); its errors carry the dataclass's field names.
+    """
+    hints = typing.get_type_hints(cls)
+    fields: dict[str, Any] = {}
+    for f in dataclasses.fields(cls):
+        rule = (constraints or {}).get(f.name) or (default(f.name, hints[f.name]) if default else Field())
+        value = f.default if f.default is not dataclasses.MISSING else f.default_factory()  # type: ignore[misc]
+        fields[f.name] = (Annotated[hints[f.name], rule], value)
+    model = create_model(f"{cls.__name__}Section", __base__=Section, __doc__=cls.__doc__, **fields)
+    _DATACLASS_MODELS[cls] = model
+
+    def build(value: Any, info: ValidationInfo) -> Any:
+        if isinstance(value, cls):
+            return value
+        return cls(**dict(model.model_validate(value, context=info.context)))
+
+    return Annotated[cls, BeforeValidator(build)]
+
+
+_DATACLASS_MODELS: dict[type, type[BaseModel]] = {}
+
+
+def _positive_seconds(name: str, tp: Any) -> FieldInfo:
+    return Field(gt=0) if tp is float else Field()
+
+
+def _bounded_count(name: str, tp: Any) -> FieldInfo:
+    return Field(ge=0, le=MAX_RETRIES) if tp is int else Field()
+
+
+# Ranges of [biometrics]; the names and defaults are BiometricSettings' own.
+BIOMETRIC_RANGES: dict[str, FieldInfo] = {
+    "match_threshold": Field(gt=0, lt=2),
+    "target_fmr": Field(gt=0, lt=1),
+    "pad_threshold": Field(ge=0, le=1),
+    "min_eye_distance_px": Field(gt=0),
+    "max_yaw_deg": Field(gt=0, le=90),
+    "max_pitch_deg": Field(gt=0, le=90),
+    "max_roll_deg": Field(gt=0, le=90),
+    "frames_kept": Field(ge=1, le=30),
+    "capture_window_s": Field(gt=0),
+    "detect_max_side": Field(ge=64),
+    "min_sharpness": Field(ge=0),
+    "min_face_luma": Field(ge=0, le=255),
+    "max_face_luma": Field(ge=0, le=255),
+    "min_face_contrast": Field(ge=0),
+    "min_eye_aspect_ratio": Field(ge=0),
+    "max_centre_offset": Field(ge=0, le=1),
+    "second_face_min_ratio": Field(gt=0, le=1),
+}
+
+BiometricsSection = dataclass_section(BiometricSettings, BIOMETRIC_RANGES)
+TimeoutsSection = dataclass_section(Timeouts, default=_positive_seconds)
+RetriesSection = dataclass_section(Retries, default=_bounded_count)
+
+
+# -- sections ------------------------------------------------------------------------------------------
+
+REQUIRED_COILS = ("entry_lock", "exit_lock")
+REQUIRED_INPUTS = (
+    "entry_door_closed",
+    "exit_door_closed",
+    "presence_entry",
+    "presence_inside",
+    "presence_exit",
+    "tailgating_beam",
+    "fire_alarm_loop",
+)
 
 
 def _default_coils() -> dict[str, int]:
@@ -43,109 +211,251 @@ def _default_coils() -> dict[str, int]:
 
 
 def _default_inputs() -> dict[str, int]:
-    return {
-        "entry_door_closed": 0,
-        "exit_door_closed": 1,
-        "presence_entry": 2,
-        "presence_inside": 3,
-        "presence_exit": 4,
-        "tailgating_beam": 5,
-        "fire_alarm_loop": 6,
-    }
+    return {name: address for address, name in enumerate(REQUIRED_INPUTS)}
 
 
-@dataclass
-class GateSection:
-    id: str = "gate-1"
+class GateSection(Section):
+    id: str = Field("gate-1", min_length=1)
     mode: Literal["one-step", "two-step"] = "one-step"
     location: str = ""
+    simulated: bool = False
 
 
-@dataclass
-class ReaderSection:
+class ReaderSection(Section):
     url: str = "pcsc://Virtual PCD 00 00"
-    timeout_s: float = 5.0
+    timeout_s: Seconds = 5.0
 
 
-@dataclass
-class IoSection:
+def _io_map_problems(table: dict[str, int], required: tuple[str, ...]) -> dict[str, int]:
+    problems = []
+    missing = [name for name in required if name not in table]
+    if missing:
+        problems.append(f"missing {', '.join(missing)}")
+    addresses = list(table.values())
+    if len(addresses) != len(set(addresses)):
+        problems.append(f"two names share one address ({addresses})")
+    if problems:
+        raise PydanticCustomError("io_map", "; ".join(problems))
+    return table
+
+
+class IoSection(Section):
     url: str = "modbus-rtu:///dev/ttyUSB0?baud=19200&unit=1"
-    timeout_s: float = 0.5
-    retries: int = 3
-    poll_interval_s: float = 0.1
-    coils: dict[str, int] = field(default_factory=_default_coils)
-    inputs: dict[str, int] = field(default_factory=_default_inputs)
+    timeout_s: Seconds = 0.5
+    retries: Count = 3
+    poll_interval_s: Seconds = 0.1
+    coils: dict[str, Address] = Field(default_factory=_default_coils)
+    inputs: dict[str, Address] = Field(default_factory=_default_inputs)
+
+    @field_validator("coils")
+    @classmethod
+    def _coil_map(cls, table: dict[str, int]) -> dict[str, int]:
+        return _io_map_problems(table, REQUIRED_COILS)
+
+    @field_validator("inputs")
+    @classmethod
+    def _input_map(cls, table: dict[str, int]) -> dict[str, int]:
+        return _io_map_problems(table, REQUIRED_INPUTS)
 
 
-@dataclass
-class CameraSection:
+class CameraSection(Section):
     url: str = "camera://0"
-    timeout_s: float = 5.0
+    timeout_s: Seconds = 5.0
 
 
-@dataclass
-class MrzSection:
+class MrzSection(Section):
     url: str = "mrz-serial:///dev/ttyACM0?baud=9600"
-    timeout_s: float = 5.0
+    timeout_s: Seconds = 5.0
 
 
-@dataclass
-class DevicesSection:
-    reader: ReaderSection = field(default_factory=ReaderSection)
-    io: IoSection = field(default_factory=IoSection)
-    camera: CameraSection = field(default_factory=CameraSection)
-    mrz: MrzSection = field(default_factory=MrzSection)
+class DevicesSection(Section):
+    reader: ReaderSection = Field(default_factory=ReaderSection)
+    io: IoSection = Field(default_factory=IoSection)
+    camera: CameraSection = Field(default_factory=CameraSection)
+    mrz: MrzSection = Field(default_factory=MrzSection)
 
 
-@dataclass
-class TimeoutsSection:
-    document_s: float = 30.0
-    chip_read_s: float = 15.0
-    face_capture_s: float = 7.0
-    face_capture_pad_s: float = 10.0
-    exit_pass_s: float = 20.0
-    door_s: float = 5.0
-    officer_s: float = 300.0
+class TrustSection(Section):
+    paths: list[ExistingPath] = Field(
+        min_length=1,
+        description="a gate needs at least one trust path (CSCA master lists, certificates, CRLs): "
+        "without trust material no document can be verified",
+    )
+    allow_unverified_master_lists: list[ExistingPath] = Field(default_factory=list)
+
+    @field_validator("allow_unverified_master_lists")
+    @classmethod
+    def _within_paths(cls, allowed: list[Path], info: ValidationInfo) -> list[Path]:
+        roots = info.data.get("paths") or []
+        outside = [p for p in allowed if not any(p == root or root in p.parents for root in roots)]
+        if outside:
+            raise PydanticCustomError(
+                "not_in_trust_paths", "{paths} not among trust.paths (nor inside a folder of it)",
+                {"paths": ", ".join(_show(p) for p in outside)},
+            )
+        return allowed
 
 
-@dataclass
-class TrustSection:
-    paths: list[ExistingPath] = field(default_factory=list)
+class ListsSection(Section):
+    db: ConfigPath = Path("egate-lists.sqlite")
+    watchlist_threshold: float = Field(0.85, gt=0, le=1)
+    max_age_h: Seconds = 24.0
 
 
-@dataclass
-class ListsSection:
-    watchlist: ExistingPath | None = None
-    sltd: ExistingPath | None = None
-    trusted_travellers: ExistingPath | None = None
+def _hex_key(value: Any) -> Any:
+    if value is None or isinstance(value, bytes):
+        return value
+    if not isinstance(value, str):
+        raise PydanticCustomError("key_type", "expected the key as hexadecimal digits (a string)")
+    try:
+        return bytes.fromhex(value.strip())
+    except ValueError:
+        raise PydanticCustomError("key_hex", "expected the key as hexadecimal digits") from None
 
 
-@dataclass
-class UiSection:
+def _key_length(key: bytes | None) -> bytes | None:
+    if key is not None and len(key) < AUDIT_KEY_MIN_BYTES:
+        raise PydanticCustomError(
+            "key_short", "the key has {n} bytes; at least {min} are needed",
+            {"n": len(key), "min": AUDIT_KEY_MIN_BYTES},
+        )
+    return key
+
+
+AuditKey = Annotated[bytes | None, BeforeValidator(_hex_key), AfterValidator(_key_length)]
+
+
+class AuditSection(Section):
+    """The audit store and the key for the keyed hashes of document numbers (never shown in ``repr``)."""
+
+    path: ConfigPath = Path("egate-audit.sqlite")
+    key_file: ConfigPath | None = None
+    key: AuditKey = Field(None, repr=False)
+    generate_key: bool = False
+
+    @model_validator(mode="after")
+    def _key_source(self, info: ValidationInfo) -> AuditSection:
+        simulated = bool((info.context or {}).get("simulated"))
+        if self.key is not None and self.key_file is not None:
+            raise PydanticCustomError("key_twice", "give key_file or key, not both")
+        if self.generate_key and not simulated:
+            raise PydanticCustomError(
+                "key_generate", "generate_key is for the simulated gate only (gate.simulated = true): "
+                "a real gate's key is provisioned by its operator, so that document hashes stay comparable",
+            )
+        if self.key is None and self.key_file is None:
+            raise PydanticCustomError(
+                "key_missing", "a key for the hashes of document numbers is needed: key_file (a file of "
+                "hexadecimal digits) or key (e.g. key = \"${EGATE_AUDIT_KEY}\")",
+            )
+        if self.key_file is not None and not (simulated and self.generate_key):
+            _read_key_file(self.key_file)
+        return self
+
+    def load_key(self) -> bytes:
+        """The key; on the simulated gate with ``generate_key`` a missing key file is created (mode 0600)."""
+        if self.key is not None:
+            return self.key
+        assert self.key_file is not None  # the validator saw to it
+        if self.generate_key and not self.key_file.exists():
+            _create_key_file(self.key_file)
+        try:
+            return _read_key_file(self.key_file)
+        except PydanticCustomError as exc:
+            raise ConfigError(str(self.key_file), [f"audit.key_file: {exc.message()}"]) from None
+
+
+def _read_key_file(path: Path) -> bytes:
+    try:
+        text = path.read_text(encoding="ascii")
+    except (OSError, UnicodeDecodeError) as exc:
+        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else "not hexadecimal text"
+        raise PydanticCustomError(
+            "key_file", "cannot read the key file {path}: {why}", {"path": _show(path), "why": why}
+        ) from None
+    key = _key_length(_hex_key(text))
+    assert key is not None
+    return key
+
+
+def _create_key_file(path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process made it first: use that one
+        return
+    with os.fdopen(fd, "w", encoding="ascii") as out:
+        out.write(secrets.token_hex(32) + "\n")
+
+
+class UiSection(Section):
     host: str = "127.0.0.1"
-    port: int = 8080
-    languages: list[str] = field(default_factory=lambda: ["en"])
+    port: int = Field(8080, ge=1, le=65535)
+    languages: list[str] = Field(default_factory=lambda: ["en"], min_length=1)
 
 
-@dataclass
-class AuditSection:
-    path: str = "egate-audit.sqlite"
+class PolicySection(Section):
+    """Stands in for gatectl.policy.PolicySettings until that module exists."""
 
 
-@dataclass
-class Config:
-    gate: GateSection = field(default_factory=GateSection)
-    devices: DevicesSection = field(default_factory=DevicesSection)
-    timeouts: TimeoutsSection = field(default_factory=TimeoutsSection)
-    biometrics: BiometricSettings = field(default_factory=BiometricSettings)
-    trust: TrustSection = field(default_factory=TrustSection)
-    lists: ListsSection = field(default_factory=ListsSection)
-    ui: UiSection = field(default_factory=UiSection)
-    audit: AuditSection = field(default_factory=AuditSection)
-    source: str = field(default="", metadata={"internal": True})
+class GateConfig(Section):
+    """A whole gate. ``source`` names where it came from (a path or ``builtin:simulated``)."""
 
+    gate: GateSection = Field(default_factory=GateSection)
+    devices: DevicesSection = Field(default_factory=DevicesSection)
+    timeouts: TimeoutsSection = Field(default_factory=Timeouts)
+    retries: RetriesSection = Field(default_factory=Retries)
+    biometrics: BiometricsSection = Field(default_factory=BiometricSettings)
+    trust: TrustSection
+    policy: PolicySection = Field(default_factory=PolicySection)
+    lists: ListsSection = Field(default_factory=ListsSection)
+    audit: AuditSection
+    ui: UiSection = Field(default_factory=UiSection)
+    _source: str = PrivateAttr(default="")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _required_tables(cls, data: Any) -> Any:
+        """``[trust]`` and ``[audit]`` have keys without defaults: validate them even when the table is absent."""
+        if isinstance(data, dict):
+            data = {"trust": {}, "audit": {}, **data}
+        return data
+
+    @property
+    def source(self) -> str:
+        return self._source
+
+
+Config = GateConfig  # the name the rest of egate imports
+
+
+# -- loading -------------------------------------------------------------------------------------------
 
 _ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+
+
+def _dotted(loc: tuple[str | int, ...] | list[Any]) -> str:
+    key = ""
+    for part in loc:
+        key += f"[{part}]" if isinstance(part, int) else (f".{part}" if key else str(part))
+    return key
+
+
+def _expand_environment(data: dict[str, Any], problems: list[str]) -> dict[str, Any]:
+    """``${VAR}`` and ``${VAR:-default}`` in every string value, in place; walks without recursion."""
+    stack: list[tuple[Any, tuple[str | int, ...], int]] = [(data, (), 0)]
+    while stack:
+        node, loc, depth = stack.pop()
+        if depth > MAX_NESTING:
+            problems.append(f"{_dotted(loc[:1])}: tables and arrays nested deeper than {MAX_NESTING} levels")
+            continue
+        items = node.items() if isinstance(node, dict) else enumerate(node)
+        for key, value in list(items):
+            if isinstance(value, str):
+                node[key] = _expand(value, _dotted((*loc, key)), problems)
+            elif isinstance(value, dict | list):
+                stack.append((value, (*loc, key), depth + 1))
+    return data
 
 
 def _expand(value: str, key: str, problems: list[str]) -> str:
@@ -161,146 +471,104 @@ def _expand(value: str, key: str, problems: list[str]) -> str:
     return _ENV.sub(sub, value)
 
 
-def _type_name(tp: Any) -> str:
-    origin = typing.get_origin(tp)
-    if tp is float:
-        return "a number"
-    if tp is int:
-        return "an integer"
-    if tp is str:
-        return "a string"
-    if tp is bool:
-        return "true or false"
-    if tp is ExistingPath:
-        return "a path to an existing file or folder"
-    if origin is Literal:
-        return "one of " + ", ".join(repr(a) for a in typing.get_args(tp))
-    if origin is list:
-        return f"a list of {_type_name(typing.get_args(tp)[0]).removeprefix('a ').removeprefix('an ')}s"
-    if origin is dict:
-        return "a table of names to integers"
-    if dataclasses.is_dataclass(tp):
-        return "a table"
-    return str(tp)
-
-
 def _describe(value: Any) -> str:
     kind = {str: "string", int: "integer", float: "number", bool: "boolean", list: "list", dict: "table"}
-    return f"{kind.get(type(value), type(value).__name__)} {value!r}"
+    if isinstance(value, float) and not math.isfinite(value):
+        return f"number {value!r}"
+    shown = repr(value) if len(repr(value)) <= 80 else repr(value)[:77] + "..."
+    return f"{kind.get(type(value), type(value).__name__)} {shown}"
 
 
-def _convert(tp: Any, value: Any, key: str, base: Path, problems: list[str]) -> Any:
-    origin = typing.get_origin(tp)
-    if origin in (typing.Union, types.UnionType):
-        args = [a for a in typing.get_args(tp) if a is not type(None)]
-        return _convert(args[0], value, key, base, problems)
-    if dataclasses.is_dataclass(tp):
-        if not isinstance(value, dict):
-            problems.append(f"{key}: expected a table, got {_describe(value)}")
-            return tp()
-        return _build(tp, value, key, base, problems)
-    if origin is Literal:
-        if value not in typing.get_args(tp):
-            problems.append(f"{key}: expected {_type_name(tp)}, got {_describe(value)}")
-        return value
-    if origin is list:
-        if not isinstance(value, list):
-            problems.append(f"{key}: expected {_type_name(tp)}, got {_describe(value)}")
+_EXPECTED = {
+    "float_type": "a number",
+    "float_parsing": "a number",
+    "int_type": "an integer",
+    "int_parsing": "an integer",
+    "int_from_float": "an integer",
+    "string_type": "a string",
+    "bool_type": "true or false",
+    "list_type": "a list",
+    "dict_type": "a table",
+    "model_type": "a table",
+    "model_attributes_type": "a table",
+    "dataclass_type": "a table",
+    "finite_number": "a finite number",
+}
+_BOUND = {"greater_than": ">", "greater_than_equal": ">=", "less_than": "<", "less_than_equal": "<="}
+
+
+def _field_names(loc: tuple[str | int, ...]) -> list[str]:
+    """The keys allowed in the table at ``loc`` (for "unknown key" messages)."""
+    model: Any = GateConfig
+    for part in loc:
+        field = model.model_fields.get(part) if isinstance(part, str) else None
+        if field is None:
             return []
-        (item,) = typing.get_args(tp)
-        return [_convert(item, v, f"{key}[{i}]", base, problems) for i, v in enumerate(value)]
-    if origin is dict:
-        if not isinstance(value, dict):
-            problems.append(f"{key}: expected {_type_name(tp)}, got {_describe(value)}")
-            return {}
-        _, vt = typing.get_args(tp)
-        return {k: _convert(vt, v, f"{key}.{k}", base, problems) for k, v in value.items()}
-    if tp is bool:
-        if not isinstance(value, bool):
-            problems.append(f"{key}: expected true or false, got {_describe(value)}")
-        return value
-    if tp is int:
-        if isinstance(value, bool) or not isinstance(value, int):
-            problems.append(f"{key}: expected an integer, got {_describe(value)}")
-            return 0
-        return value
-    if tp is float:
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            problems.append(f"{key}: expected a number, got {_describe(value)}")
-            return 0.0
-        if value < 0:
-            problems.append(f"{key}: expected a number >= 0, got {value!r}")
-        return float(value)
-    if tp is str:
-        if not isinstance(value, str):
-            problems.append(f"{key}: expected a string, got {_describe(value)}")
-            return ""
-        return _expand(value, key, problems)
-    if tp is ExistingPath:
-        if not isinstance(value, str):
-            problems.append(f"{key}: expected a path, got {_describe(value)}")
+        tp = field.annotation
+        tp = typing.get_args(tp)[0] if typing.get_origin(tp) is Annotated else tp
+        model = _DATACLASS_MODELS.get(tp, tp)
+        if not (isinstance(model, type) and issubclass(model, BaseModel)):
+            return []
+    return list(model.model_fields)
+
+
+def _field_description(loc: tuple[str | int, ...]) -> str | None:
+    model: Any = GateConfig
+    for part in loc[:-1]:
+        field = model.model_fields.get(part) if isinstance(part, str) else None
+        tp = field.annotation if field else None
+        model = _DATACLASS_MODELS.get(tp, tp)
+        if not (isinstance(model, type) and issubclass(model, BaseModel)):
             return None
-        path = Path(_expand(value, key, problems)).expanduser()
-        if not path.is_absolute():
-            path = base / path
-        if not path.exists():
-            problems.append(f"{key}: path {str(path)!r} does not exist")
-        return ExistingPath(path)
-    raise TypeError(f"unsupported configuration type {tp!r}")
+    field = model.model_fields.get(loc[-1]) if loc and isinstance(loc[-1], str) else None
+    return field.description if field else None
 
 
-def _build(cls: type, data: dict[str, Any], prefix: str, base: Path, problems: list[str]) -> Any:
-    hints = typing.get_type_hints(cls)
-    fields = {f.name: f for f in dataclasses.fields(cls) if not f.metadata.get("internal")}
-    kwargs: dict[str, Any] = {}
-    for key, value in data.items():
-        dotted = f"{prefix}.{key}" if prefix else key
-        if key not in fields:
-            problems.append(f"{dotted}: unknown key (expected one of: {', '.join(fields)})")
-            continue
-        kwargs[key] = _convert(hints[key], value, dotted, base, problems)
-    return cls(**kwargs)
+def _problem(err: Mapping[str, Any]) -> str:
+    """One pydantic error as ``dotted.key: what was expected, got what``."""
+    loc = tuple(err["loc"])
+    key, kind, value, ctx = _dotted(loc), err["type"], err.get("input"), err.get("ctx") or {}
+    if kind in ("extra_forbidden", "unexpected_keyword_argument"):
+        names = _field_names(loc[:-1])
+        return f"{key}: unknown key (expected one of: {', '.join(names)})" if names else f"{key}: unknown key"
+    if kind == "missing":
+        return f"{key}: required key missing" + (f": {d}" if (d := _field_description(loc)) else "")
+    if kind == "too_short":
+        return f"{key}: expected at least {ctx.get('min_length')} entry" + (
+            f": {d}" if (d := _field_description(loc)) else ""
+        )
+    if kind == "literal_error":
+        choices = str(ctx.get("expected", "")).replace(" or ", ", ")
+        return f"{key}: expected one of {choices}, got {_describe(value)}"
+    if kind in _BOUND:
+        bound = next(iter(ctx.values()))
+        shown = int(bound) if isinstance(bound, float) and bound.is_integer() else bound
+        return f"{key}: expected a number {_BOUND[kind]} {shown}, got {value!r}"
+    if kind in _EXPECTED:
+        return f"{key}: expected {_EXPECTED[kind]}, got {_describe(value)}"
+    return f"{key}: {err['msg']}" if key else str(err["msg"])
 
 
-def _check_semantics(cfg: Config, problems: list[str]) -> None:
-    io = cfg.devices.io
-    for name, table in (("coils", io.coils), ("inputs", io.inputs)):
-        addrs = list(table.values())
-        if len(addrs) != len(set(addrs)):
-            problems.append(f"devices.io.{name}: two names share one address ({addrs})")
-        for key, addr in table.items():
-            if isinstance(addr, int) and not 0 <= addr <= 0xFFFF:
-                problems.append(f"devices.io.{name}.{key}: address {addr} outside 0..65535")
-    required_inputs = set(_default_inputs())
-    missing = required_inputs - set(io.inputs)
-    if missing:
-        problems.append(f"devices.io.inputs: missing {', '.join(sorted(missing))}")
-    missing = {"entry_lock", "exit_lock"} - set(io.coils)
-    if missing:
-        problems.append(f"devices.io.coils: missing {', '.join(sorted(missing))}")
-    if not 0 < cfg.biometrics.match_threshold < 2:
-        problems.append("biometrics.match_threshold: expected a distance between 0 and 2")
-    if not 0 <= cfg.biometrics.pad_threshold <= 1:
-        problems.append("biometrics.pad_threshold: expected a score between 0 and 1")
-    if not 0 < cfg.ui.port < 65536:
-        problems.append(f"ui.port: expected a TCP port 1..65535, got {cfg.ui.port}")
-    if not cfg.ui.languages:
-        problems.append("ui.languages: expected at least one language")
-
-
-def parse_config(text: str, source: str = "<string>", base: Path | None = None) -> Config:
+def parse_config(text: str, source: str = "<string>", base: Path | None = None) -> GateConfig:
     """Parse and validate configuration text; raises :class:`ConfigError` listing every problem."""
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(source, [f"not valid TOML: {exc}"]) from None
+    except RecursionError:
+        raise ConfigError(source, ["not valid TOML: tables or arrays nested too deeply"]) from None
     problems: list[str] = []
-    cfg = _build(Config, data, "", base or Path.cwd(), problems)
-    if not problems:
-        _check_semantics(cfg, problems)
+    data = _expand_environment(data, problems)
     if problems:
         raise ConfigError(source, problems)
-    cfg.source = source
+    gate = data.get("gate")
+    context = {"base": base or Path.cwd(), "simulated": isinstance(gate, dict) and gate.get("simulated") is True}
+    try:
+        cfg = GateConfig.model_validate(data, context=context)
+    except ValidationError as exc:
+        problems = list(dict.fromkeys(_problem(err) for err in exc.errors(include_url=False)))
+        raise ConfigError(source, problems) from None
+    cfg._source = source
     return cfg
 
 
@@ -308,13 +576,22 @@ def builtin_simulated_text() -> str:
     return resources.files("gatectl").joinpath("simulated_gate.toml").read_text(encoding="utf-8")
 
 
-def load_config(path: str | os.PathLike[str] | None = None) -> Config:
+def load_config(path: str | os.PathLike[str] | None = None) -> GateConfig:
     """Load a gate configuration file, or the built-in simulated gate when ``path`` is None."""
     if path is None or str(path) == BUILTIN_SIMULATED:
         return parse_config(builtin_simulated_text(), BUILTIN_SIMULATED, Path.cwd())
     p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(str(p), [f"cannot read the file: {exc.strerror or exc}"]) from None
-    return parse_config(text, str(p), p.resolve().parent)
+        with p.open("rb") as f:
+            raw = f.read(MAX_CONFIG_BYTES + 1)
+        base = p.resolve().parent
+    except (OSError, RuntimeError) as exc:
+        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise ConfigError(str(p), [f"cannot read the file: {why}"]) from None
+    if len(raw) > MAX_CONFIG_BYTES:
+        raise ConfigError(str(p), [f"the file is larger than {MAX_CONFIG_BYTES // 1024} KiB"])
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(str(p), [f"not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start})"]) from None
+    return parse_config(text, str(p), base)

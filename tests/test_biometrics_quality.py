@@ -156,7 +156,8 @@ def test_no_face_and_two_faces_in_a_frame() -> None:
 def test_gate_configuration_section_is_the_settings() -> None:
     from gatectl.config import parse_config
 
-    cfg = parse_config("[biometrics]\nmax_yaw_deg = 4.0\nfusion = 'mean'\nframes_kept = 3\n")
+    essentials = "[trust]\npaths = ['.']\n[audit]\nkey = '" + "00" * 16 + "'\n"  # what every gate needs
+    cfg = parse_config(essentials + "[biometrics]\nmax_yaw_deg = 4.0\nfusion = 'mean'\nframes_kept = 3\n")
     assert isinstance(cfg.biometrics, BiometricSettings)
     assert (cfg.biometrics.max_yaw_deg, cfg.biometrics.fusion, cfg.biometrics.frames_kept) == (4.0, "mean", 3)
     assert cfg.biometrics.match_threshold == BiometricSettings().match_threshold
