@@ -216,7 +216,7 @@ def _recover_mrz_suffix(text: str) -> str:
 def _bad_char_note(text: str) -> str:
     for pos, ch in enumerate(text, 1):
         if not _is_mrz_char(ch):
-            return f"; position {pos} holds non-MRZ character {ch!r}"
+            return f"; position {pos} holds a character outside A-Z, 0-9, '<'"
     return ""
 
 
@@ -453,5 +453,6 @@ class MrzReader:
                     callback(result)
                 elif on_error is not None:
                     on_error(result)
-            except Exception:  # noqa: BLE001 - a faulty callback must not stop the reader
-                log.exception("MRZ reader callback failed")
+            except Exception as exc:  # noqa: BLE001 - a faulty callback must not stop the reader
+                # The type only: the message of a callback handling an MRZ may quote it.
+                log.error("MRZ reader callback failed: %s", type(exc).__name__)

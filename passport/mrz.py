@@ -56,7 +56,7 @@ def _char_value(ch: str) -> int:
         return ord(ch) - 55
     if ch == FILLER:
         return 0
-    raise MRZError(f"character {ch!r} is not allowed in an MRZ (only A-Z, 0-9 and '<')")
+    raise MRZError("a character outside A-Z, 0-9 and '<' is not allowed in an MRZ")
 
 
 def check_digit(data: str) -> str:
@@ -99,7 +99,9 @@ def transliterate(text: str) -> str:
             elif unicodedata.category(base).startswith(("P", "S")):
                 continue  # apostrophes, full stops and other punctuation are omitted
             else:
-                raise MRZError(f"character {ch!r} has no MRZ transliteration")
+                raise MRZError(
+                    f"a character of category {unicodedata.category(ch)} has no MRZ transliteration"
+                )
     return "".join(out)
 
 
@@ -173,13 +175,13 @@ def mrz_date_to_date(yymmdd: str, kind: str, today: date | None = None) -> date 
     if kind not in ("birth", "expiry"):
         raise ValueError(f"kind must be 'birth' or 'expiry', not {kind!r}")
     if len(yymmdd) != 6:
-        raise MRZError(f"MRZ date {yymmdd!r} is not 6 characters")
+        raise MRZError(f"MRZ {kind} date is not 6 characters")
     if FILLER in yymmdd:
         if not re.fullmatch(r"[0-9<]{6}", yymmdd):
-            raise MRZError(f"MRZ date {yymmdd!r} is not YYMMDD")
+            raise MRZError(f"MRZ {kind} date is not YYMMDD")
         return None
     if not yymmdd.isascii() or not yymmdd.isdigit():
-        raise MRZError(f"MRZ date {yymmdd!r} is not YYMMDD")
+        raise MRZError(f"MRZ {kind} date is not YYMMDD")
     today = today or date.today()
     yy, mm, dd = int(yymmdd[:2]), int(yymmdd[2:4]), int(yymmdd[4:])
     year = today.year // 100 * 100 + yy
@@ -198,14 +200,14 @@ def mrz_date_to_date(yymmdd: str, kind: str, today: date | None = None) -> date 
             continue
         if kind == "expiry" or value <= today:
             return value
-    raise MRZError(f"MRZ {kind} date {yymmdd!r} is not a valid date")
+    raise MRZError(f"MRZ {kind} date is not a valid date")
 
 
-def _date_text(value: str | date) -> str:
+def _date_text(value: str | date, label: str) -> str:
     if isinstance(value, date):
         return value.strftime("%y%m%d")
-    if not re.fullmatch(r"[0-9<]{6}", value):
-        raise MRZError(f"date {value!r} is not YYMMDD")
+    if not isinstance(value, str) or not re.fullmatch(r"[0-9<]{6}", value):
+        raise MRZError(f"{label} is not YYMMDD")
     return value
 
 
@@ -225,8 +227,8 @@ class CheckDigit:
 
     def describe(self) -> str:
         return (
-            f"{self.name.replace('_', ' ')} check digit (line {self.line}, position {self.position}) is "
-            f"{self.found!r}, expected {self.expected!r}"
+            f"{self.name.replace('_', ' ')} check digit (line {self.line}, position {self.position}) "
+            "does not match its field"
         )
 
 
@@ -340,7 +342,7 @@ def _check_charset(lines: list[str]) -> None:
         for pos, ch in enumerate(line, 1):
             if ch not in _ALLOWED:
                 raise MRZError(
-                    f"line {n}, position {pos}: character {ch!r} is not allowed in an MRZ (only A-Z, 0-9, '<')"
+                    f"line {n}, position {pos}: a character outside A-Z, 0-9, '<' is not allowed in an MRZ"
                 )
 
 
@@ -451,17 +453,17 @@ def _validate_strict(mrz: MRZ) -> None:
     if failed:
         raise MRZError("; ".join(check.describe() for check in failed))
     if not mrz.document_code[0].isalpha():
-        raise MRZError(f"document code {mrz.document_code!r} does not start with a letter")
+        raise MRZError("document code does not start with a letter")
     for label, code in (("issuing state", mrz.issuing_state), ("nationality", mrz.nationality)):
         if not re.fullmatch(r"[A-Z<]{3}", code):
-            raise MRZError(f"{label} {code!r} is not a three-letter code")
+            raise MRZError(f"{label} is not a three-letter code")
     if mrz.sex not in _SEXES:
-        raise MRZError(f"sex {mrz.sex!r} is not M, F, X or '<'")
+        raise MRZError("sex is not M, F, X or '<'")
     if not mrz.document_number:
         raise MRZError("document number is empty")
     mrz_date_to_date(mrz.birth_date, "birth")
     if FILLER in mrz.expiry_date:
-        raise MRZError(f"expiry date {mrz.expiry_date!r} is not YYMMDD")
+        raise MRZError("expiry date is not YYMMDD")
     mrz_date_to_date(mrz.expiry_date, "expiry")
 
 
@@ -471,21 +473,21 @@ def _validate_strict(mrz: MRZ) -> None:
 def _code(value: str, width: int, label: str) -> str:
     text = value.upper().replace(" ", FILLER)
     if len(text) > width or not set(text) <= _ALLOWED:
-        raise MRZError(f"{label} {value!r} is not a code of at most {width} characters from A-Z, 0-9, '<'")
+        raise MRZError(f"{label} is not a code of at most {width} characters from A-Z, 0-9, '<'")
     return text.ljust(width, FILLER)
 
 
 def _sex(value: str) -> str:
     text = (value or FILLER).upper()
     if text not in _SEXES:
-        raise MRZError(f"sex {value!r} is not M, F, X or '<'")
+        raise MRZError("sex is not M, F, X or '<'")
     return text
 
 
 def _number(value: str) -> str:
     text = value.upper().replace(" ", "")
     if not text or not set(text) <= _ALLOWED or text.startswith(FILLER):
-        raise MRZError(f"document number {value!r} must be A-Z, 0-9 and not empty")
+        raise MRZError("document number must be A-Z, 0-9 and not empty")
     return text
 
 
@@ -494,19 +496,19 @@ def _number_and_optional(number: str, optional: str, width: int) -> tuple[str, s
     number = _number(number)
     optional = optional.upper().replace(" ", FILLER)
     if not set(optional) <= _ALLOWED:
-        raise MRZError(f"optional data {optional!r} contains characters outside A-Z, 0-9, '<'")
+        raise MRZError("optional data contains characters outside A-Z, 0-9, '<'")
     if len(number) <= 9:
         return number.ljust(9, FILLER) + check_digit(number.ljust(9, FILLER)), _code(
             optional, width, "optional data"
         )
     if FILLER in number:
-        raise MRZError(f"document number {number!r} longer than 9 characters cannot contain '<'")
+        raise MRZError("a document number longer than 9 characters cannot contain '<'")
     continuation = number[9:] + check_digit(number)
     if optional.strip(FILLER) or len(continuation) < width:
         continuation += FILLER  # separates the number's check digit from what follows
     if len(continuation) + len(optional) > width:
         raise MRZError(
-            f"document number {number!r} and optional data {optional!r} do not fit in {width} characters"
+            f"document number ({len(number)} characters) and optional data ({len(optional)}) do not fit in {width}"
         )
     return number[:9] + FILLER, (continuation + optional).ljust(width, FILLER)
 
@@ -527,11 +529,13 @@ def format_td3(
     """The two 44-character lines of a passport MRZ (Part 4)."""
     number = _number(document_number)
     if len(number) > 9:
-        raise MRZError(f"document number {number!r} is longer than 9 characters (TD3 has no continuation)")
+        raise MRZError(
+            f"document number of {len(number)} characters is longer than 9 (TD3 has no continuation)"
+        )
     number = number.ljust(9, FILLER)
     optional = _code(optional_data, 14, "optional data")
     optional_cd = FILLER if set(optional) == {FILLER} else check_digit(optional)
-    birth, expiry = _date_text(birth_date), _date_text(expiry_date)
+    birth, expiry = _date_text(birth_date, "birth date"), _date_text(expiry_date, "expiry date")
     line1 = _code(document_code, 2, "document code") + _code(issuing_state, 3, "issuing state")
     line1 += format_name(surname, given_names, 39)
     body = number + check_digit(number) + _code(nationality, 3, "nationality")
@@ -555,7 +559,7 @@ def format_td2(
 ) -> tuple[str, str]:
     """The two 36-character lines of a TD2 MRZ (Part 6)."""
     number_field, optional = _number_and_optional(document_number, optional_data, 7)
-    birth, expiry = _date_text(birth_date), _date_text(expiry_date)
+    birth, expiry = _date_text(birth_date, "birth date"), _date_text(expiry_date, "expiry date")
     line1 = _code(document_code, 2, "document code") + _code(issuing_state, 3, "issuing state")
     line1 += format_name(surname, given_names, 31)
     body = number_field + _code(nationality, 3, "nationality")
@@ -580,7 +584,7 @@ def format_td1(
 ) -> tuple[str, str, str]:
     """The three 30-character lines of a TD1 MRZ (Part 5)."""
     number_field, optional = _number_and_optional(document_number, optional_data, 15)
-    birth, expiry = _date_text(birth_date), _date_text(expiry_date)
+    birth, expiry = _date_text(birth_date, "birth date"), _date_text(expiry_date, "expiry date")
     line1 = _code(document_code, 2, "document code") + _code(issuing_state, 3, "issuing state")
     line1 += number_field + optional
     line2 = birth + check_digit(birth) + _sex(sex) + expiry + check_digit(expiry)
@@ -592,10 +596,10 @@ def format_td1(
 def _format_mrv(width: int, optional_width: int, **fields: object) -> tuple[str, str]:
     number = _number(str(fields["document_number"]))
     if len(number) > 9:
-        raise MRZError(f"document number {number!r} is longer than 9 characters")
+        raise MRZError(f"document number of {len(number)} characters is longer than 9")
     number = number.ljust(9, FILLER)
-    birth = _date_text(fields["birth_date"])  # type: ignore[arg-type]
-    expiry = _date_text(fields["expiry_date"])  # type: ignore[arg-type]
+    birth = _date_text(fields["birth_date"], "birth date")  # type: ignore[arg-type]
+    expiry = _date_text(fields["expiry_date"], "expiry date")  # type: ignore[arg-type]
     line1 = _code(str(fields.get("document_code", "V")), 2, "document code")
     line1 += _code(str(fields["issuing_state"]), 3, "issuing state")
     line1 += format_name(str(fields["surname"]), str(fields["given_names"]), width - 5)
@@ -625,9 +629,9 @@ def mrz_information(document_number: str, birth_date: str | date, expiry_date: s
     digit, date of expiry + check digit: the input to BAC's K_seed and to PACE's MRZ password."""
     number = document_number.upper().replace(" ", "")
     if not number or not set(number) <= _ALLOWED:
-        raise MRZError(f"document number {document_number!r} must be A-Z, 0-9, '<' and not empty")
+        raise MRZError("document number must be A-Z, 0-9, '<' and not empty")
     number = number.ljust(9, FILLER)
-    birth, expiry = _date_text(birth_date), _date_text(expiry_date)
+    birth, expiry = _date_text(birth_date, "birth date"), _date_text(expiry_date, "expiry date")
     return number + check_digit(number) + birth + check_digit(birth) + expiry + check_digit(expiry)
 
 

@@ -101,7 +101,7 @@ def test_noisy_mrz_rejected_naming_the_check_digit(sim: SimulatedMrzReader, read
 def test_single_ocr_confusion_is_named(sim: SimulatedMrzReader, reader: MrzReader) -> None:
     sim.present((TD1[0], TD1[1].replace("7408122F", "74O8122F"), TD1[2]), framing="stx-etx")
     with pytest.raises(
-        MrzReadError, match=r"birth date check digit \(line 2, position 7\) is '2', expected '6'"
+        MrzReadError, match=r"birth date check digit \(line 2, position 7\) does not match its field"
     ):
         reader.read_document(WAIT)
 
@@ -109,7 +109,7 @@ def test_single_ocr_confusion_is_named(sim: SimulatedMrzReader, reader: MrzReade
 def test_wrong_check_digit_in_td2(sim: SimulatedMrzReader, reader: MrzReader) -> None:
     sim.present((TD2[0], TD2[1][:19] + "5" + TD2[1][20:]), framing="crlf")
     with pytest.raises(
-        MrzReadError, match=r"birth date check digit \(line 2, position 20\) is '5', expected '2'"
+        MrzReadError, match=r"birth date check digit \(line 2, position 20\) does not match its field"
     ):
         reader.read_document(WAIT)
 
