@@ -58,6 +58,7 @@ def test_good_traveller_is_admitted_with_a_reason() -> None:
     ({"sltd_hit": True}, "sltd_hit", "refer"),
     ({"watchlist_hits": 2}, "watchlist_hit", "refer"),
     ({"list_versions": {"sltd": None, "watchlist": "7"}}, "sltd_unavailable", "refer"),
+    ({"stale_lists": ["watchlist"]}, "watchlist_stale", "refer"),
 ])
 def test_each_failure_with_its_default_action(changes: dict, code: str, outcome: str) -> None:
     d = decide(with_(**changes))
@@ -216,8 +217,10 @@ CHECK_FAILURES = {
                           {"chip_authenticity": "not_supported"}],
     "face": [{"face_match": False}, {"face_match": None}],
     "presentation_attack": [{"pad_attack": True}, {"pad_attack": None}],
-    "sltd": [{"sltd_hit": True}, {"sltd_hit": None}, {"list_versions": {"watchlist": "7"}}],
-    "watchlist": [{"watchlist_hits": 1}, {"watchlist_hits": None}, {"list_versions": {"sltd": "1"}}],
+    "sltd": [{"sltd_hit": True}, {"sltd_hit": None}, {"list_versions": {"watchlist": "7"}},
+             {"stale_lists": ["sltd"]}],
+    "watchlist": [{"watchlist_hits": 1}, {"watchlist_hits": None}, {"list_versions": {"sltd": "1"}},
+                  {"stale_lists": ["watchlist"]}],
 }
 facts_strategy = st.builds(
     TransactionFacts,
@@ -276,3 +279,15 @@ def test_admit_only_when_every_required_check_passed(facts: TransactionFacts, po
         assert facts.watchlist_hits == 0 or "watchlist" not in required
         assert facts.expiry is not None and facts.expiry >= TODAY and not facts.document_problems
     assert decision.reasons
+
+
+def test_decision_and_facts_go_into_the_audit_log(tmp_path) -> None:
+    from gatectl.audit import AuditLog
+
+    log = AuditLog(tmp_path / "audit.sqlite", bytes(32))
+    d = decide(with_(face_match=False, face_distance=0.61))
+    tx = log.begin_transaction("GATE-1")
+    log.close_transaction(tx, d.outcome, d.reasons_as_dicts(),
+                          {"facts": with_(face_match=False, face_distance=0.61).audit_summary(),
+                           "random_referral": d.random_referral})
+    assert log.verify().ok

@@ -132,6 +132,8 @@ def lists(s: PolicySettings, f: TransactionFacts) -> list[Reason]:
         version_key, label = _LISTS[check]
         if required and f.list_versions.get(version_key) is None:
             found.append(failure(s, "list_unavailable", f"The {label} list is not loaded.", f"{check}_unavailable"))
+        elif required and version_key in f.stale_lists:
+            found.append(failure(s, "list_stale", f"The {label} list is out of date.", f"{check}_stale"))
         if result is None:
             if required:
                 found.append(not_run(s, check, f"{label} screening"))

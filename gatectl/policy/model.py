@@ -33,6 +33,21 @@ class TransactionFacts:
     watchlist_hits: int | None = None
     trusted: bool = False
     list_versions: dict[str, str | None] = field(default_factory=dict)  # "sltd" | "watchlist" | "trusted" -> version
+    stale_lists: list[str] = field(default_factory=list)  # kinds older than lists.max_age_h
+
+    def audit_summary(self) -> dict[str, Any]:
+        """The facts as the audit log records them: each check's result, the match distance and threshold,
+        the PAD score, list hits with list versions; no date of birth, nationality or document number."""
+        return {
+            "document_type": self.document_type, "issuer": self.issuer,
+            "expiry_passed": None if self.expiry is None else self.expiry < self.today,
+            "passive_authentication": self.document_verified, "chip_authenticity": str(self.chip_authenticity),
+            "document_problems": [str(p) for p in self.document_problems],
+            "face_match": self.face_match, "face_distance": self.face_distance, "face_threshold": self.face_threshold,
+            "pad_attack": self.pad_attack, "pad_score": self.pad_score,
+            "sltd_hit": self.sltd_hit, "watchlist_hits": self.watchlist_hits, "trusted": self.trusted,
+            "list_versions": dict(self.list_versions), "stale_lists": [str(k) for k in self.stale_lists],
+        }
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,7 @@ DEFAULT_ON_FAILURE: dict[str, Action] = {
     "sltd_hit": "refer",
     "watchlist_hit": "refer",
     "list_unavailable": "refer",
+    "list_stale": "refer",
     "check_not_run": "refer",
 }
 FailureCode = Literal[tuple(DEFAULT_ON_FAILURE)]  # type: ignore[valid-type]
