@@ -15,6 +15,7 @@ COMMAND_MODULES = [
     "gatectl.commands.bench",
     "gatectl.commands.passport",
     "gatectl.commands.audit",
+    "gatectl.commands.lists",
 ]
 
 
