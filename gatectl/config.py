@@ -7,7 +7,8 @@ not negative. Strings may use ``${VAR}`` or ``${VAR:-default}`` from the environ
 it for its run directory). Relative paths are taken from the configuration file's folder.
 
 Sections that belong to another module are that module's own class, plugged in here:
-``[biometrics]`` is :class:`biometrics.settings.BiometricSettings`, ``[timeouts]`` and ``[retries]`` are
+``[biometrics]`` is :class:`biometrics.settings.BiometricSettings`, ``[policy]`` is
+:class:`gatectl.policy.PolicySettings` (a pydantic model of its own), ``[timeouts]`` and ``[retries]`` are
 :class:`gatectl.machine.Timeouts` and :class:`gatectl.machine.Retries` (the state table names which timeout
 bounds which state). A stdlib dataclass gets a strict pydantic model built from its fields
 (:func:`dataclass_section`), so those packages need no pydantic.
@@ -25,6 +26,7 @@ import os
 import re
 import secrets
 import tomllib
+import types
 import typing
 from collections.abc import Callable, Mapping
 from importlib import resources
@@ -49,6 +51,7 @@ from pydantic_core import PydanticCustomError
 
 from biometrics.settings import BiometricSettings
 from gatectl.machine import Retries, Timeouts
+from gatectl.policy import PolicySettings
 
 BUILTIN_SIMULATED = "builtin:simulated"
 MAX_CONFIG_BYTES = 1 << 20  # a gate configuration is a few kilobytes
@@ -394,10 +397,6 @@ class UiSection(Section):
     languages: list[str] = Field(default_factory=lambda: ["en"], min_length=1)
 
 
-class PolicySection(Section):
-    """Stands in for gatectl.policy.PolicySettings until that module exists."""
-
-
 class GateConfig(Section):
     """A whole gate. ``source`` names where it came from (a path or ``builtin:simulated``)."""
 
@@ -407,7 +406,7 @@ class GateConfig(Section):
     retries: RetriesSection = Field(default_factory=Retries)
     biometrics: BiometricsSection = Field(default_factory=BiometricSettings)
     trust: TrustSection
-    policy: PolicySection = Field(default_factory=PolicySection)
+    policy: PolicySettings = Field(default_factory=PolicySettings)
     lists: ListsSection = Field(default_factory=ListsSection)
     audit: AuditSection
     ui: UiSection = Field(default_factory=UiSection)
@@ -497,30 +496,47 @@ _EXPECTED = {
 _BOUND = {"greater_than": ">", "greater_than_equal": ">=", "less_than": "<", "less_than_equal": "<="}
 
 
+def _unwrap(tp: Any) -> Any:
+    """``Annotated`` and ``| None`` taken off; a plugged-in dataclass as its model."""
+    while True:
+        origin = typing.get_origin(tp)
+        if origin is Annotated:
+            tp = typing.get_args(tp)[0]
+        elif origin in (typing.Union, types.UnionType):
+            args = [a for a in typing.get_args(tp) if a is not type(None)]
+            if len(args) != 1:
+                return tp
+            tp = args[0]
+        else:
+            return _DATACLASS_MODELS.get(tp, tp) if isinstance(tp, type) else tp
+
+
+def _model_at(loc: tuple[str | int, ...]) -> type[BaseModel] | None:
+    """The model that validates the table at ``loc`` (for the messages), through lists and optional values."""
+    tp: Any = GateConfig
+    for part in loc:
+        tp = _unwrap(tp)
+        if isinstance(part, int):
+            if typing.get_origin(tp) is not list:
+                return None
+            tp = typing.get_args(tp)[0]
+        elif isinstance(tp, type) and issubclass(tp, BaseModel) and part in tp.model_fields:
+            tp = tp.model_fields[part].annotation
+        else:
+            return None
+    tp = _unwrap(tp)
+    return tp if isinstance(tp, type) and issubclass(tp, BaseModel) else None
+
+
 def _field_names(loc: tuple[str | int, ...]) -> list[str]:
     """The keys allowed in the table at ``loc`` (for "unknown key" messages)."""
-    model: Any = GateConfig
-    for part in loc:
-        field = model.model_fields.get(part) if isinstance(part, str) else None
-        if field is None:
-            return []
-        tp = field.annotation
-        tp = typing.get_args(tp)[0] if typing.get_origin(tp) is Annotated else tp
-        model = _DATACLASS_MODELS.get(tp, tp)
-        if not (isinstance(model, type) and issubclass(model, BaseModel)):
-            return []
-    return list(model.model_fields)
+    model = _model_at(loc)
+    return list(model.model_fields) if model else []
 
 
 def _field_description(loc: tuple[str | int, ...]) -> str | None:
-    model: Any = GateConfig
-    for part in loc[:-1]:
-        field = model.model_fields.get(part) if isinstance(part, str) else None
-        tp = field.annotation if field else None
-        model = _DATACLASS_MODELS.get(tp, tp)
-        if not (isinstance(model, type) and issubclass(model, BaseModel)):
-            return None
-    field = model.model_fields.get(loc[-1]) if loc and isinstance(loc[-1], str) else None
+    model = _model_at(loc[:-1])
+    field = model.model_fields.get(loc[-1]) if model and loc and isinstance(loc[-1], str) else None
     return field.description if field else None
 
 
@@ -537,6 +553,10 @@ def _problem(err: Mapping[str, Any]) -> str:
         return f"{key}: expected at least {ctx.get('min_length')} entry" + (
             f": {d}" if (d := _field_description(loc)) else ""
         )
+    if loc and loc[-1] == "[key]":  # a table whose keys are fixed names
+        key = _dotted(loc[:-1])
+        choices = str(ctx.get("expected", "")).replace(" or ", ", ")
+        return f"{key}: unknown key" + (f" (expected one of: {choices})" if kind == "literal_error" else "")
     if kind == "literal_error":
         choices = str(ctx.get("expected", "")).replace(" or ", ", ")
         return f"{key}: expected one of {choices}, got {_describe(value)}"
@@ -546,7 +566,8 @@ def _problem(err: Mapping[str, Any]) -> str:
         return f"{key}: expected a number {_BOUND[kind]} {shown}, got {value!r}"
     if kind in _EXPECTED:
         return f"{key}: expected {_EXPECTED[kind]}, got {_describe(value)}"
-    return f"{key}: {err['msg']}" if key else str(err["msg"])
+    message = str(err["msg"]).removeprefix("Value error, ").removeprefix("Assertion failed, ")
+    return f"{key}: {message}" if key else message
 
 
 def parse_config(text: str, source: str = "<string>", base: Path | None = None) -> GateConfig:

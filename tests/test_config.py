@@ -12,6 +12,7 @@ import pytest
 from biometrics.settings import BiometricSettings
 from gatectl.config import ConfigError, GateConfig, load_config, parse_config
 from gatectl.machine import Retries, Timeouts
+from gatectl.policy import PolicySettings
 
 HOSTILE = Path(__file__).resolve().parents[2] / "shared" / "data" / "hostile"
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "configuration.md"
@@ -38,6 +39,19 @@ def test_sections_are_their_modules_own_classes() -> None:
     assert type(cfg.biometrics) is BiometricSettings and cfg.biometrics == BiometricSettings()
     assert type(cfg.timeouts) is Timeouts and cfg.timeouts.chip_read_s == 12.0
     assert type(cfg.retries) is Retries and cfg.retries == Retries(face=1)
+    assert type(cfg.policy) is PolicySettings and cfg.policy == PolicySettings()
+
+
+def test_policy_problems_by_key() -> None:
+    probs = problems_of(
+        "[policy]\nminimum_age = -1\n[policy.on_failure]\nminor = 'ignore'\nbogus = 'refer'\n"
+        "[[policy.rules]]\nname = 'r'\nwhen = { issuer = ['D'], colour = 'red' }\n"
+    )
+    assert "policy.minimum_age: expected a number >= 0, got -1" in probs
+    assert "policy.on_failure.minor: expected one of 'refer', 'refuse', got string 'ignore'" in probs
+    assert any(p.startswith("policy.on_failure.bogus: unknown key (expected one of: ") for p in probs)
+    assert any(p.startswith("policy.rules[0].when.colour: unknown key (expected one of: issuer,") for p in probs)
+    assert len(probs) == 4
 
 
 def problems_of(text: str, base: Path | None = None, essentials: bool = True) -> list[str]:
