@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from biometrics import pad_net
 from biometrics.detect import FaceBox, detect_hog
 from biometrics.images import as_rgb, to_gray
 from biometrics.landmarks import Landmarks, fit_landmarks
@@ -103,13 +104,16 @@ def analyse_frame(
 class PadSample:
     """Per-frame material for presentation-attack detection (landmarks and a grey face crop, in memory).
 
-    ``points`` are in frame coordinates; ``origin`` is where the crop's top-left corner is in the frame."""
+    ``points`` are in frame coordinates; ``origin`` is where the crop's top-left corner is in the frame.
+    ``model_margin`` is the learned detector's ``real - spoof`` logit for this frame's face
+    (``biometrics.pad_net``), None when the frame was not scored (face too small, model unavailable)."""
 
     timestamp: float
     points: np.ndarray = field(repr=False)
     eye_aspect_ratio: float
     face_gray: np.ndarray = field(repr=False)
     origin: tuple[int, int] = (0, 0)
+    model_margin: float | None = None
 
 
 class CaptureSession:
@@ -131,7 +135,7 @@ class CaptureSession:
         self.last = analysis
         face = analysis.primary
         if face is not None and len(analysis.faces) == 1:
-            self.pad_samples.append(_pad_sample(frame, face, t))
+            self.pad_samples.append(pad_sample(frame, face, t))
         if analysis.good and not self.ready:
             if self.first_good_at is None:
                 self.first_good_at = t
@@ -166,18 +170,25 @@ class CaptureSession:
         self.last = None
 
 
-def _pad_sample(frame: np.ndarray, face: FaceObservation, t: float) -> PadSample:
+def pad_sample(frame: np.ndarray, face: FaceObservation, t: float) -> PadSample:
+    """The PAD material of one analysed frame: landmarks, the grey face crop, and the learned detector's
+    margin on the crop around the same face box (the detection is not repeated)."""
     b = face.box
     h, w = frame.shape[:2]
     x0, y0 = max(0, b.left), max(0, b.top)
     crop = frame[y0 : min(h, b.bottom), x0 : min(w, b.right)]
     gray = to_gray(crop) if crop.size else np.zeros((1, 1), np.uint8)
+    try:
+        margin = pad_net.face_margin(frame, (b.left, b.top, b.right, b.bottom))
+    except pad_net.PadModelError:
+        margin = None  # not scored: evaluate() then refuses rather than passing the presentation
     return PadSample(
         t,
         face.landmarks.points.copy(),
         face.landmarks.eye_aspect_ratio,
         np.ascontiguousarray(gray),
         (int(x0), int(y0)),
+        margin,
     )
 
 

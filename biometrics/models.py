@@ -1,4 +1,5 @@
-"""The dlib models shipped in face_recognition_models, loaded once, on first use."""
+"""The dlib models shipped in face_recognition_models, loaded once, on first use (and ``warm_up`` for
+them and the learned PAD model of ``biometrics.pad_net``)."""
 
 from __future__ import annotations
 
@@ -39,7 +40,11 @@ def face_encoder() -> dlib.face_recognition_model_v1:
 
 
 def warm_up(cnn: bool = False) -> None:
-    """Load the models now (about 2 s) rather than on the first traveller; ``cnn`` also the CNN detector."""
+    """Load the models now (about 2 s) rather than on the first traveller; ``cnn`` also the CNN detector.
+    A missing or damaged PAD model raises ``pad_net.PadModelError`` here, at the gate's start."""
+    from biometrics import pad_net
+
+    pad_net.load()
     hog_detector()
     shape_predictor_68()
     face_encoder()

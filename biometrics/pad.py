@@ -1,7 +1,10 @@
-"""Presentation-attack detection from an ordinary RGB camera: passive cues over a short frame sequence.
+"""Presentation-attack detection from an ordinary RGB camera: a learned detector fused with passive cues
+over the frames of the capture window.
 
-Cues, each turned into evidence in [0, 1]:
+Cues, each turned into evidence in [0, 1] (1 = attack):
 
+* the learned detector (``biometrics.pad_net``, MiniFASNetV2-SE trained on CelebA-Spoof): its ``real -
+  spoof`` margin on the face crop of each analysed frame, the median over the last second of frames.
 * liveness (against a print): a blink, the eye aspect ratio dipping and recovering within the window;
   and parallax: a homography fitted between the landmarks of frames half a second apart leaves a residual
   for a live head (depth, non-rigid motion) and almost none for a photo or a screen moved as one plane
@@ -12,17 +15,18 @@ Cues, each turned into evidence in [0, 1]:
   than the camera's repeats frames (measured and reported). The black level (ink and lit displays have
   no deep blacks) is reported.
 
-The attack score combines them (the artefact evidence, raised when there is no blink) and is normalised
-to [0, 1]: 0 bona fide, 1 attack. It is for the gate's decision and the officer, never for the
-traveller's screen. These are heuristics with known limits (docs/biometrics.md): a 3-D mask, a high-quality
-print without halftone, or a replay on a high-density screen further away may pass.
+The PAD score fuses the weighted evidence as a noisy OR (``fused_score``), in [0, 1]: 0 bona fide, 1
+attack; ``attack`` is ``score >= threshold``. How the fusion and its operating point were chosen on NUAA
+development subjects is in docs/biometrics.md. The score is for the gate's decision and the officer,
+never for the traveller's screen. Known limits (docs/biometrics.md): the learned model has seen prints and
+screens of CelebA-Spoof, not this gate's camera; the cues are heuristics.
 """
 
 from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
@@ -32,12 +36,22 @@ from biometrics.capture import PadSample
 
 @dataclass(frozen=True)
 class PadResult:
-    """``score`` in [0, 1] (1 = attack); ``cues`` the evidence behind it, for the officer and the audit."""
+    """``score`` in [0, 1] (1 = attack); ``cues`` the measurements behind it, for the officer and the audit.
+
+    ``evidence`` is each weighted cue's evidence in [0, 1] (``learned_model``, ``spectral_peaks``,
+    ``no_blink``); ``deciding_cue`` names the cue the decision rests on: for an attack the one with the
+    strongest weighted evidence, for a bona fide decision the learned model; ``no_face`` / ``not_scored``
+    when there was nothing to score (then the score is 1: a presentation that could not be scored is never
+    passed as bona fide). ``frames`` counts the samples
+    the score saw, ``model_frames`` those the learned model scored."""
 
     score: float
     threshold: float
     cues: dict[str, float]
     frames: int
+    evidence: dict[str, float] = field(default_factory=dict)
+    deciding_cue: str = ""
+    model_frames: int = 0
 
     @property
     def attack(self) -> bool:
@@ -48,6 +62,14 @@ class PadResult:
         lines = [
             f"{verdict}: PAD score {self.score:.2f} (threshold {self.threshold:.2f}, {self.frames} frames)"
         ]
+        if self.deciding_cue == "no_face":
+            lines.append("not scored: no frame with exactly one usable face")
+        elif self.deciding_cue == "not_scored":
+            lines.append("not scored: the learned model scored none of the frames (face too small or model unavailable)")
+        elif self.deciding_cue:
+            lines.append(f"rests on: {self.deciding_cue} (evidence {self.evidence[self.deciding_cue]:.2f})")
+        if self.frames and self.model_frames < self.frames:
+            lines.append(f"learned model scored {self.model_frames} of {self.frames} frames")
         lines += [f"{k}: {v:.3f}" for k, v in sorted(self.cues.items())]
         return lines
 
@@ -185,33 +207,85 @@ def _ramp(x: float, lo: float, hi: float) -> float:
     return float(np.clip((x - lo) / (hi - lo), 0.0, 1.0))
 
 
+def model_evidence(margin: float, centre: float | None = None) -> float:
+    """The learned detector's evidence of an attack: its spoof probability with the even point moved to
+    ``centre`` (default ``MODEL_CENTRE``); the margin is a log-odds, so this is a logistic in the margin."""
+    c = MODEL_CENTRE if centre is None else centre
+    return float(1.0 / (1.0 + np.exp(np.clip(margin - c, -50.0, 50.0))))
+
+
+def spectral_evidence(peaks: float) -> float:
+    return _ramp(peaks, *PEAKS)
+
+
+def no_blink_evidence(blink: float) -> float:
+    return 1.0 - _ramp(blink, *BLINK)
+
+
+def fused_score(
+    model_margin: float | None, spectral_peaks: float, blink: float, centre: float | None = None
+) -> float:
+    """The PAD score from the three weighted cues (noisy OR: each cue can raise it, none can lower what
+    another found). Falls with the model's margin and the blink depth, rises with the spectral peaks.
+    ``model_margin`` None (nothing the model could score) gives 1: never bona fide unscored."""
+    if model_margin is None:
+        return 1.0
+    parts = weighted_evidence(model_margin, spectral_peaks, blink, centre)
+    keep = 1.0
+    for name, e in parts.items():
+        keep *= 1.0 - WEIGHTS[name] * e
+    return float(np.clip(1.0 - keep, 0.0, 1.0))
+
+
+def weighted_evidence(
+    model_margin: float, spectral_peaks: float, blink: float, centre: float | None = None
+) -> dict[str, float]:
+    """Each weighted cue's evidence in [0, 1], before its weight."""
+    return {
+        "learned_model": model_evidence(model_margin, centre),
+        "spectral_peaks": spectral_evidence(spectral_peaks),
+        "no_blink": no_blink_evidence(blink),
+    }
+
+
+def window_margin(samples: Sequence[PadSample]) -> tuple[float | None, int]:
+    """The median of the learned model's margins over the last ``MODEL_FRAMES`` samples (those it
+    scored), and how many it scored; (None, 0) when it scored none."""
+    margins = [s.model_margin for s in samples[-MODEL_FRAMES:] if s.model_margin is not None]
+    return (float(np.median(margins)) if margins else None), len(margins)
+
+
 def evaluate(samples: Sequence[PadSample], threshold: float = 0.5) -> PadResult:
     """The PAD score of a sequence of face samples from a capture session (oldest first).
 
-    Weighted: the spectral artefacts (screen grid, moire, halftone) and the absence of a blink. Measured
-    and reported but not weighted, because on the simulated scenes they do not separate bona fide from
-    attack presentations (docs/biometrics.md): the planar residual (parallax), repeated frames and the
-    black level.
+    Weighted: the learned detector, the spectral artefacts (screen grid, moire, halftone) and the absence
+    of a blink. Measured and reported but not weighted, because on the simulated scenes they do not
+    separate bona fide from attack presentations (docs/biometrics.md): the planar residual (parallax),
+    repeated frames and the black level.
     """
     samples = list(samples)
     if not samples:
-        return PadResult(1.0, threshold, {}, 0)
+        return PadResult(1.0, threshold, {}, 0, {}, "no_face", 0)
     blink = blink_depth([s.eye_aspect_ratio for s in samples])
-    planar = planar_residual([s.points for s in samples])
-    repeated = frame_repetition(samples)
     peaks = float(np.median([periodic_peaks(s.face_gray) for s in samples[-8:]]))
-    black = float(np.median([dynamic_range(s.face_gray) for s in samples[-8:]]))
+    margin, scored = window_margin(samples)
     cues = {
         "blink_depth": blink,
-        "planar_residual": planar,
-        "frame_repetition": repeated,
+        "planar_residual": planar_residual([s.points for s in samples]),
+        "frame_repetition": frame_repetition(samples),
         "spectral_peaks": peaks,
-        "black_level": black,
+        "black_level": float(np.median([dynamic_range(s.face_gray) for s in samples[-8:]])),
     }
-    life = _ramp(blink, *BLINK)
-    artefact = _ramp(peaks, *PEAKS)
-    score = 1.0 - (1.0 - artefact) * (1.0 - NO_LIFE_WEIGHT * (1.0 - life))
-    return PadResult(float(np.clip(score, 0.0, 1.0)), threshold, cues, len(samples))
+    if margin is None:
+        return PadResult(1.0, threshold, cues, len(samples), {}, "not_scored", 0)
+    cues["model_margin"] = margin
+    evidence = weighted_evidence(margin, peaks, blink)
+    score = fused_score(margin, peaks, blink)
+    # An attack rests on its strongest weighted evidence; a bona fide decision on the learned model, the
+    # one weighted cue that vouches for a live face (the others can only find an attack or fail to).
+    strongest = max(evidence, key=lambda k: WEIGHTS[k] * evidence[k])
+    deciding = strongest if score >= threshold else "learned_model"
+    return PadResult(score, threshold, cues, len(samples), evidence, deciding, scored)
 
 
 # Ramps (no evidence below the first value, full evidence above the second), set on the simulated scenes
@@ -219,5 +293,10 @@ def evaluate(samples: Sequence[PadSample], threshold: float = 0.5) -> PadResult:
 # replay 2.2-2.4; landmark noise alone gives blink depths up to ~0.3, a blink 0.45 and more.
 BLINK = (0.35, 0.5)
 PEAKS = (1.8, 2.2)
-# Not blinking within the window is weak evidence (people blink every few seconds, not every second).
-NO_LIFE_WEIGHT = 0.3
+# Each weighted cue's weight in the noisy OR. Not blinking within the window is weak evidence (people
+# blink every few seconds, not every second).
+WEIGHTS = {"learned_model": 1.0, "spectral_peaks": 1.0, "no_blink": 0.3}
+# The learned model's margins over the last second of frames (15 at 15 frames/s) are pooled by the median.
+MODEL_FRAMES = 15
+# Where the learned evidence is 0.5. Chosen on NUAA development subjects 0001-0005 (docs/biometrics.md).
+MODEL_CENTRE = -4.8

@@ -95,8 +95,11 @@ def test_periodic_peaks_of_a_screen_grid_on_a_real_face() -> None:
 def test_every_cue_is_reported(results: dict[str, PadResult]) -> None:
     for r in results.values():
         assert set(r.cues) == {
-            "blink_depth", "planar_residual", "frame_repetition", "spectral_peaks", "black_level"
+            "blink_depth", "planar_residual", "frame_repetition", "spectral_peaks", "black_level",
+            "model_margin",
         }
+        assert set(r.evidence) == {"learned_model", "spectral_peaks", "no_blink"}
+        assert r.deciding_cue in r.evidence and r.model_frames > 0
         assert 0.0 <= r.cues["frame_repetition"] <= 1.0
         assert 0.0 <= r.cues["planar_residual"] < 0.2
 

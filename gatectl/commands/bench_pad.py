@@ -1,5 +1,6 @@
 """``egate bench pad``: presentation-attack detection error rates (ISO/IEC 30107-3 APCER per attack type,
-BPCER) on the simulated camera's bona fide, printed-photo and phone-replay scenarios."""
+BPCER) on the simulated camera's bona fide, printed-photo and phone-replay scenarios, or on the still
+images of two folders (``--bona-fide DIR --attack DIR``)."""
 
 from __future__ import annotations
 
@@ -19,8 +20,18 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "phone-replay presentations, feed every frame to a capture session, score PAD when the session is "
         "ready (the decision) and at the end of the PAD budget, and count APCER per attack type and BPCER "
         "at the configured pad_threshold. Both sides are simulated: the figures measure the cues against "
-        "this renderer, not against real attacks.",
+        "this renderer, not against real attacks. With --bona-fide DIR --attack DIR it scores every image "
+        "of the two folders instead (one frame each) and reports counts, failures to acquire, APCER and BPCER "
+        "of the fused score, of the learned model alone and of the cues alone, and the score distributions.",
     )
+    p.add_argument("--bona-fide", type=Path, metavar="DIR", help="folder of bona fide images (folder mode)")
+    p.add_argument("--attack", type=Path, metavar="DIR", help="folder of attack images (folder mode)")
+    p.add_argument("--include", action="append", default=[], metavar="PATTERN",
+                   help="folder mode: only images whose file name matches (fnmatch; repeatable)")
+    p.add_argument("--choose-on", action="append", default=[], metavar="PATTERN",
+                   help="folder mode: images whose name matches are development data: thresholds are chosen "
+                   "there (BPCER <= 2 %%) and the figures are reported on the others (e.g. NUAA subjects "
+                   "'000[1-5]_*')")
     p.add_argument("--faces", type=Path, help="LFW images folder (default: ../shared/data/lfw/images)")
     p.add_argument("--sessions", type=int, default=3, help="presentations per scenario (default 3)")
     p.add_argument("--budget", type=float, default=10.0, help="PAD time budget in seconds (default 10)")
@@ -30,6 +41,10 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.bona_fide is not None or args.attack is not None:
+        from gatectl.commands.bench_pad_folders import run_folders
+
+        return run_folders(args)
     import cv2
 
     from biometrics.bench_pad import error_rates, score_presentation
