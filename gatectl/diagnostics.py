@@ -52,3 +52,26 @@ def run_diagnostics(cfg: Config, only: Iterable[str] | None = None,
     kinds = [k for k in DEVICE_KINDS if not only or k in only]
     with ThreadPoolExecutor(max_workers=len(kinds) or 1) as pool:
         return list(pool.map(lambda k: check(cfg, k), kinds))
+
+
+def check_trust(cfg: Config) -> Health:
+    """Load the configured trust store the way a read would and report what an operator must fix:
+    refused or unverified master lists, CRLs that are stale or not signed by their CSCA."""
+    from passport.errors import PassportError
+    from passport.pki import TrustStore
+
+    paths = [str(p) for p in cfg.trust.paths]
+    allowed = [str(p) for p in getattr(cfg.trust, "allow_unverified_master_lists", [])]
+    url = ", ".join(paths) or "(no trust paths)"
+    trust = TrustStore(allow_unverified=allowed)
+    try:
+        trust.load_paths(paths)
+    except (PassportError, OSError) as exc:
+        return Health("trust", url, False, f"trust store not loaded: {exc}")
+    report = trust.report()
+    ok = report["cscas"] > 0 and not report["problems"]
+    detail = "; ".join(report["problems"]) if report["problems"] else f"{report['cscas']} CSCAs"
+    if not report["cscas"]:
+        detail = f"no usable CSCA; {detail}"
+    return Health("trust", url, ok, detail, {k: report[k] for k in ("cscas", "document_signers", "crls")}
+                  | {"master_lists": report["master_lists"]})

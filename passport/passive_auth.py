@@ -2,71 +2,30 @@
 
 Every check is carried out and reported separately; `PassiveAuthResult.valid` is the conjunction the
 gate's policy normally wants. Nothing here raises for a document that merely fails a check; a malformed
-EF.SOD is reported in `errors` as well.
+or hostile EF.SOD is reported in `errors` as well. Encodings that real issuers produce and that deviate
+from Doc 9303-10 (a bare ContentInfo, id-data as content type, BER, a signer named differently) are
+accepted and listed in `quirks`; the checks that refuse a document are in docs/chip-reading.md.
 """
 
 from __future__ import annotations
 
 import hmac
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
+from asn1crypto import x509
+
+from passport.cert_profile import describe, subject_country
 from passport.errors import LDSError
+from passport.issuing_state import issuer_matches, mrz_state_to_alpha2
 from passport.lds.public_key import hash_bytes
 from passport.lds.sod import SOD, decode_sod
-from passport.pki import TrustStore, cert_country, check_signed_data
+from passport.pki import TrustStore, check_signed_data
 
-# MRZ issuing-state codes that differ from the ISO 3166-1 alpha-2 country of the signing certificate
-# beyond the usual alpha-3 → alpha-2 mapping (Doc 9303-3 §5: "D" is Germany).
-_MRZ_SPECIAL = {"D": "DE", "GBD": "GB", "GBN": "GB", "GBO": "GB", "GBP": "GB", "GBS": "GB", "UNO": None,
-                "UNA": None, "UNK": "XK", "EUE": "EU", "RKS": "XK",
-                # Utopia, ICAO 9303's specimen state, used by test documents
-                "UTO": "UT"}  # fmt: skip
+__all__ = ["DGHashCheck", "PassiveAuthResult", "check_dg_hashes", "mrz_state_to_alpha2", "verify_sod"]
 
-
-def _alpha3_to_alpha2() -> dict[str, str]:
-    return {
-        "AFG": "AF", "ALB": "AL", "DZA": "DZ", "AND": "AD", "AGO": "AO", "ARG": "AR", "ARM": "AM",
-        "AUS": "AU", "AUT": "AT", "AZE": "AZ", "BHS": "BS", "BHR": "BH", "BGD": "BD", "BRB": "BB",
-        "BLR": "BY", "BEL": "BE", "BLZ": "BZ", "BEN": "BJ", "BTN": "BT", "BOL": "BO", "BIH": "BA",
-        "BWA": "BW", "BRA": "BR", "BRN": "BN", "BGR": "BG", "BFA": "BF", "BDI": "BI", "KHM": "KH",
-        "CMR": "CM", "CAN": "CA", "CPV": "CV", "CAF": "CF", "TCD": "TD", "CHL": "CL", "CHN": "CN",
-        "COL": "CO", "COM": "KM", "COG": "CG", "COD": "CD", "CRI": "CR", "CIV": "CI", "HRV": "HR",
-        "CUB": "CU", "CYP": "CY", "CZE": "CZ", "DNK": "DK", "DJI": "DJ", "DMA": "DM", "DOM": "DO",
-        "ECU": "EC", "EGY": "EG", "SLV": "SV", "GNQ": "GQ", "ERI": "ER", "EST": "EE", "ETH": "ET",
-        "FJI": "FJ", "FIN": "FI", "FRA": "FR", "GAB": "GA", "GMB": "GM", "GEO": "GE", "DEU": "DE",
-        "GHA": "GH", "GRC": "GR", "GRD": "GD", "GTM": "GT", "GIN": "GN", "GNB": "GW", "GUY": "GY",
-        "HTI": "HT", "HND": "HN", "HKG": "HK", "HUN": "HU", "ISL": "IS", "IND": "IN", "IDN": "ID",
-        "IRN": "IR", "IRQ": "IQ", "IRL": "IE", "ISR": "IL", "ITA": "IT", "JAM": "JM", "JPN": "JP",
-        "JOR": "JO", "KAZ": "KZ", "KEN": "KE", "KIR": "KI", "PRK": "KP", "KOR": "KR", "KWT": "KW",
-        "KGZ": "KG", "LAO": "LA", "LVA": "LV", "LBN": "LB", "LSO": "LS", "LBR": "LR", "LBY": "LY",
-        "LIE": "LI", "LTU": "LT", "LUX": "LU", "MAC": "MO", "MKD": "MK", "MDG": "MG", "MWI": "MW",
-        "MYS": "MY", "MDV": "MV", "MLI": "ML", "MLT": "MT", "MHL": "MH", "MRT": "MR", "MUS": "MU",
-        "MEX": "MX", "FSM": "FM", "MDA": "MD", "MCO": "MC", "MNG": "MN", "MNE": "ME", "MAR": "MA",
-        "MOZ": "MZ", "MMR": "MM", "NAM": "NA", "NRU": "NR", "NPL": "NP", "NLD": "NL", "NZL": "NZ",
-        "NIC": "NI", "NER": "NE", "NGA": "NG", "NOR": "NO", "OMN": "OM", "PAK": "PK", "PLW": "PW",
-        "PSE": "PS", "PAN": "PA", "PNG": "PG", "PRY": "PY", "PER": "PE", "PHL": "PH", "POL": "PL",
-        "PRT": "PT", "QAT": "QA", "ROU": "RO", "RUS": "RU", "RWA": "RW", "KNA": "KN", "LCA": "LC",
-        "VCT": "VC", "WSM": "WS", "SMR": "SM", "STP": "ST", "SAU": "SA", "SEN": "SN", "SRB": "RS",
-        "SYC": "SC", "SLE": "SL", "SGP": "SG", "SVK": "SK", "SVN": "SI", "SLB": "SB", "SOM": "SO",
-        "ZAF": "ZA", "SSD": "SS", "ESP": "ES", "LKA": "LK", "SDN": "SD", "SUR": "SR", "SWZ": "SZ",
-        "SWE": "SE", "CHE": "CH", "SYR": "SY", "TWN": "TW", "TJK": "TJ", "TZA": "TZ", "THA": "TH",
-        "TLS": "TL", "TGO": "TG", "TON": "TO", "TTO": "TT", "TUN": "TN", "TUR": "TR", "TKM": "TM",
-        "TUV": "TV", "UGA": "UG", "UKR": "UA", "ARE": "AE", "GBR": "GB", "USA": "US", "URY": "UY",
-        "UZB": "UZ", "VUT": "VU", "VAT": "VA", "VEN": "VE", "VNM": "VN", "YEM": "YE", "ZMB": "ZM",
-        "ZWE": "ZW", "ABW": "AW", "CUW": "CW", "SXM": "SX", "BMU": "BM", "CYM": "KY", "GIB": "GI",
-    }  # fmt: skip
-
-
-_ALPHA3 = _alpha3_to_alpha2()
-
-
-def mrz_state_to_alpha2(code: str) -> str | None:
-    """ISO 3166-1 alpha-2 country of an MRZ issuing-state code ('D<<' → 'DE', 'NLD' → 'NL')."""
-    code = code.replace("<", "").upper()
-    if code in _MRZ_SPECIAL:
-        return _MRZ_SPECIAL[code]
-    return _ALPHA3.get(code)
+# A signing time this far ahead of the check is a forged or misconfigured signer clock, not a time zone.
+SIGNING_TIME_SKEW = timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -84,11 +43,15 @@ class PassiveAuthResult:
     chain_detail: str = ""
     signer_country: str | None = None
     signer_subject: str | None = None
-    issuer_matches: bool | None = None  # None: no MRZ issuer given, or the DSC names no country
+    issuer_matches: bool | None = None  # None: no MRZ issuer, no DSC country, or a code not comparable
     dg_hashes_valid: bool = False  # every data group given and listed in EF.SOD hashes correctly
     dg_checks: dict[int, DGHashCheck] = field(default_factory=dict)
-    dsc_revoked: bool | None = None  # None: no CRL for the DSC's issuer loaded
+    dsc_revoked: bool | None = None  # None: no fresh CRL of the DSC's issuer says either way
+    revocation: str = "no crl"  # "not revoked", "revoked", "stale crl", "no crl"
     hash_algorithm: str | None = None
+    signing_time: str | None = None  # the SOD's signingTime attribute (ISO 8601), when present
+    quirks: list[str] = field(default_factory=list)  # accepted deviations (codes, docs/chip-reading.md)
+    notes: list[str] = field(default_factory=list)  # checks that could not be made, stale CRLs, ...
     errors: list[str] = field(default_factory=list)
 
     @property
@@ -117,6 +80,81 @@ def check_dg_hashes(sod: SOD, dg_bytes: dict[int, bytes]) -> dict[int, DGHashChe
     return checks
 
 
+def _hashes(result: PassiveAuthResult, sod: SOD, dg_bytes: dict[int, bytes]) -> None:
+    result.hash_algorithm = sod.hash_algorithm
+    result.dg_checks = check_dg_hashes(sod, dg_bytes)
+    statuses = [c.status for c in result.dg_checks.values()]
+    given = [s for s in statuses if s in ("valid", "mismatch")]
+    result.dg_hashes_valid = bool(given) and all(s == "valid" for s in given) and "not in SOD" not in statuses
+    for c in result.dg_checks.values():
+        if c.status == "mismatch":
+            result.errors.append(f"DG{c.number} hash does not match EF.SOD")
+        elif c.status == "not in SOD":
+            result.errors.append(f"DG{c.number} is not covered by EF.SOD")
+
+
+def _issuer(result: PassiveAuthResult, mrz_issuer: str | None) -> None:
+    if mrz_issuer is None or result.signer_country is None:
+        return
+    result.issuer_matches = issuer_matches(mrz_issuer, result.signer_country)
+    state = mrz_issuer.replace("<", "")
+    if result.issuer_matches is None:
+        result.notes.append(f"issuing state {state} names no country a signer certificate could carry: "
+                            "not compared")
+    elif not result.issuer_matches:
+        result.errors.append(f"DSC country {result.signer_country} does not match MRZ issuing state {state}")
+
+
+def _signing_time(result: PassiveAuthResult, when: datetime | None, at: datetime) -> bool:
+    """Record the signing time; False (with an error) when it lies in the future."""
+    if when is None:
+        result.notes.append("EF.SOD has no signing time: the DSC is checked at the time of the check")
+        return True
+    result.signing_time = when.isoformat()
+    if when > at + SIGNING_TIME_SKEW:
+        result.errors.append(f"EF.SOD signing time {when.isoformat()} lies after the time of the check")
+        return False
+    return True
+
+
+def _chain(result: PassiveAuthResult, trust: TrustStore, dsc: x509.Certificate, at: datetime,
+           signing_time: datetime | None) -> None:
+    chain = trust.verify_chain(dsc, at, signing_time)
+    result.chain_valid = chain.valid
+    result.chain_detail = chain.detail
+    result.quirks += chain.notes
+    if not chain.valid:
+        result.errors.append(chain.detail)
+    revocation = trust.revocation(dsc, at)
+    result.revocation, result.dsc_revoked = revocation.status, revocation.revoked
+    result.notes += revocation.details
+    if result.dsc_revoked:
+        result.errors.append("document signer certificate is revoked")
+
+
+def _verify(result: PassiveAuthResult, sod_bytes: bytes, dg_bytes: dict[int, bytes], trust: TrustStore,
+            mrz_issuer: str | None, at: datetime) -> None:
+    sod = decode_sod(sod_bytes)
+    result.quirks += sod.quirks
+    _hashes(result, sod, dg_bytes)
+    try:
+        check = check_signed_data(sod.signed_data, trust.document_signers)
+    except LDSError as exc:
+        raise LDSError(f"EF.SOD signature: {exc}") from None
+    result.sod_signature_valid = check.signature_valid
+    result.quirks += check.quirks
+    result.errors.extend(f"EF.SOD: {e}" for e in check.errors)
+    dsc = check.signer_cert
+    if dsc is None:
+        result.chain_detail = "no document signer certificate in EF.SOD or the trust store"
+        return
+    result.signer_subject = describe(dsc)
+    result.signer_country = subject_country(dsc)
+    _issuer(result, mrz_issuer)
+    if _signing_time(result, check.signing_time, at):
+        _chain(result, trust, dsc, at, check.signing_time)
+
+
 def verify_sod(
     sod_bytes: bytes,
     dg_bytes: dict[int, bytes],
@@ -127,56 +165,9 @@ def verify_sod(
     """Run passive authentication on EF.SOD and the data groups as read (raw file bytes by DG number)."""
     result = PassiveAuthResult()
     at = at or datetime.now(UTC)
+    at = at if at.tzinfo is not None else at.replace(tzinfo=UTC)
     try:
-        sod = decode_sod(sod_bytes)
+        _verify(result, sod_bytes, dg_bytes, trust, mrz_issuer, at)
     except LDSError as exc:
         result.errors.append(str(exc))
-        return result
-    result.hash_algorithm = sod.hash_algorithm
-
-    # data-group hashes
-    result.dg_checks = check_dg_hashes(sod, dg_bytes)
-    given = [c for c in result.dg_checks.values() if c.status in ("valid", "mismatch")]
-    result.dg_hashes_valid = bool(given) and all(c.status == "valid" for c in given)
-    for c in result.dg_checks.values():
-        if c.status == "mismatch":
-            result.errors.append(f"DG{c.number} hash does not match EF.SOD")
-        elif c.status == "not in SOD":
-            result.errors.append(f"DG{c.number} is not covered by EF.SOD")
-    if any(c.status == "not in SOD" for c in result.dg_checks.values()):
-        result.dg_hashes_valid = False
-
-    # SOD signature
-    try:
-        check = check_signed_data(sod.signed_data)
-    except LDSError as exc:
-        result.errors.append(f"EF.SOD signature: {exc}")
-        return result
-    result.sod_signature_valid = check.signature_valid
-    result.errors.extend(f"EF.SOD: {e}" for e in check.errors)
-    dsc = check.signer_cert
-    if dsc is None:
-        result.chain_detail = "no document signer certificate in EF.SOD"
-        return result
-    result.signer_subject = dsc.subject.human_friendly
-    result.signer_country = cert_country(dsc)
-
-    # issuer vs MRZ
-    if mrz_issuer is not None and result.signer_country is not None:
-        expected = mrz_state_to_alpha2(mrz_issuer)
-        result.issuer_matches = expected is not None and expected == result.signer_country.upper()
-        if not result.issuer_matches:
-            result.errors.append(
-                f"DSC country {result.signer_country} does not match MRZ issuing state {mrz_issuer}"
-            )
-
-    # chain and revocation
-    chain = trust.verify_chain(dsc, at)
-    result.chain_valid = chain.valid
-    result.chain_detail = chain.detail
-    if not chain.valid:
-        result.errors.append(chain.detail)
-    result.dsc_revoked = trust.is_revoked(dsc)
-    if result.dsc_revoked:
-        result.errors.append("document signer certificate is revoked")
     return result

@@ -22,6 +22,11 @@ NOW = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 
 # --- in-memory PKI helpers (also used by test_passive_auth) ----------------------------------------------
 
+# KeyUsage(digital_signature, content_commitment, key_encipherment, data_encipherment, key_agreement,
+#          key_cert_sign, crl_sign, encipher_only, decipher_only)
+CA_USAGE = x509.KeyUsage(False, False, False, False, False, True, True, False, False)
+DS_USAGE = x509.KeyUsage(True, False, False, False, False, False, False, False, False)
+
 
 def name(country: str, cn: str) -> x509.Name:
     return x509.Name(
@@ -40,6 +45,8 @@ def make_cert(
     days: int = 3650,
     serial: int | None = None,
     pss: bool = False,
+    key_usage: x509.KeyUsage | None | str = "default",
+    basic_ca: bool | None = None,
 ) -> x509.Certificate:
     builder = (
         x509.CertificateBuilder()
@@ -49,12 +56,19 @@ def make_cert(
         .serial_number(serial or x509.random_serial_number())
         .not_valid_before(not_before)
         .not_valid_after(not_before + dt.timedelta(days=days))
-        .add_extension(x509.BasicConstraints(ca=ca, path_length=0 if ca else None), critical=True)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
         .add_extension(
             x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer_key.public_key()), critical=False
         )
     )
+    basic_ca = ca if basic_ca is None else basic_ca
+    builder = builder.add_extension(
+        x509.BasicConstraints(ca=basic_ca, path_length=0 if basic_ca else None), critical=True
+    )
+    if key_usage == "default":
+        key_usage = CA_USAGE if ca else DS_USAGE
+    if key_usage is not None:
+        builder = builder.add_extension(key_usage, critical=True)
     kwargs = {}
     if pss:
         kwargs["rsa_padding"] = padding.PSS(padding.MGF1(hashes.SHA256()), 32)
@@ -65,9 +79,11 @@ def der(cert: x509.Certificate) -> bytes:
     return cert.public_bytes(serialization.Encoding.DER)
 
 
-def make_crl(issuer: x509.Name, issuer_key, revoked_serials: list[int]) -> bytes:
+def make_crl(
+    issuer: x509.Name, issuer_key, revoked_serials: list[int], next_update: dt.datetime = NOW + dt.timedelta(days=30)
+) -> bytes:
     builder = x509.CertificateRevocationListBuilder().issuer_name(issuer)
-    builder = builder.last_update(NOW - dt.timedelta(days=1)).next_update(NOW + dt.timedelta(days=30))
+    builder = builder.last_update(NOW - dt.timedelta(days=1)).next_update(next_update)
     for serial in revoked_serials:
         builder = builder.add_revoked_certificate(
             x509.RevokedCertificateBuilder()
@@ -122,7 +138,8 @@ def test_master_lists_load_with_verified_signatures():
     # DE_CSCA07 (issued 2024-10); that CSCA is only inside the list itself, so the list is not anchored.
     assert de.signer_trusted is False and "csca-germany" in de.signer_issuer
     assert any("trusted before" in e for e in de.errors)
-    assert len(trust) == 639  # distinct certificates (the lists overlap)
+    # so only the NL list contributes (it holds NL_root and DE_CSCA07 itself)
+    assert nl.accepted and not de.accepted and len(trust) == 411
 
 
 def test_master_list_without_prior_root_is_not_anchored():
@@ -136,8 +153,9 @@ def test_master_list_without_prior_root_is_not_anchored():
 
 def test_load_path_reads_a_folder():
     trust = TrustStore()
-    trust.load_path(shared_data("pki"))
-    assert len(trust.master_lists) == 2 and len(trust) == 639
+    trust.load_path(shared_data("pki"))  # certificates first: NL_root.cer anchors the NL list
+    assert len(trust.master_lists) == 2 and len(trust) == 411
+    assert [m.accepted for m in trust.master_lists] == [False, True]  # DE (not anchored), NL
     csca07 = asn1_x509.Certificate.load((shared_data("pki") / "DE_CSCA07.cer").read_bytes())
     assert any(c.sha256 == csca07.sha256 for c in trust.cscas)
 
@@ -194,11 +212,11 @@ def test_crl_marks_revoked_dsc():
     trust = TrustStore()
     trust.add_certificate(der(c.csca))
     dsc = asn1_x509.Certificate.load(der(c.dsc))
-    assert trust.is_revoked(dsc) is None  # no CRL: unknown
+    assert trust.is_revoked(dsc, NOW) is None  # no CRL: unknown
     trust.add_crl(make_crl(c.csca_name, c.csca_key, [1234]))
-    assert trust.is_revoked(dsc) is False
+    assert trust.is_revoked(dsc, NOW) is False
     trust.add_crl(make_crl(c.csca_name, c.csca_key, [4711]))
-    assert trust.is_revoked(dsc) is True
+    assert trust.is_revoked(dsc, NOW) is True
 
 
 def test_certificate_signature_with_explicit_curve_issuer():
@@ -240,7 +258,7 @@ def test_crl_signed_by_someone_else_is_ignored():
     trust = TrustStore()
     trust.add_certificate(der(c.csca))
     trust.add_crl(make_crl(c.csca_name, other.csca_key, [4711]))  # right name, wrong key
-    assert trust.is_revoked(asn1_x509.Certificate.load(der(c.dsc))) is None
+    assert trust.is_revoked(asn1_x509.Certificate.load(der(c.dsc)), NOW) is None
 
 
 def test_find_csca_and_pem_bundles(tmp_path: Path):

@@ -7,14 +7,15 @@ import json
 import sys
 
 from gatectl.config import ConfigError, load_config
-from gatectl.diagnostics import run_diagnostics
+from gatectl.diagnostics import check_trust, run_diagnostics
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser(
         "diag",
         help="report each device's health (exit 0 only if all are healthy)",
-        description="Open every device of the gate, ask its health and close it again. "
+        description="Open every device of the gate, ask its health and close it again; then load the "
+        "trust store and report refused master lists and stale CRLs. "
         "Without --config the built-in simulated gate is checked.",
     )
     p.add_argument("--config", metavar="FILE", help="gate configuration (TOML); default: the simulated gate")
@@ -35,13 +36,16 @@ def run(args: argparse.Namespace) -> int:
         print(exc, file=sys.stderr)
         return 2
     results = run_diagnostics(cfg, only=args.device)
-    healthy = all(h.ok for h in results)
+    trust = None if args.device else check_trust(cfg)  # reported beside the devices, not as one
+    healthy = all(h.ok for h in results) and (trust is None or trust.ok)
     if args.json:
-        print(json.dumps({"gate": cfg.gate.id, "healthy": healthy, "devices": [h.as_dict() for h in results]},
-                         indent=2))
+        report = {"gate": cfg.gate.id, "healthy": healthy, "devices": [h.as_dict() for h in results]}
+        if trust is not None:
+            report["trust"] = trust.as_dict()
+        print(json.dumps(report, indent=2))
     else:
         print(f"gate {cfg.gate.id} ({cfg.source})")
-        for h in results:
+        for h in results + ([trust] if trust else []):
             mark = "OK  " if h.ok else "FAIL"
             print(f"  [{mark}] {h.device:<7} {h.url}")
             if h.detail:

@@ -56,6 +56,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     src.add_argument("--sod", help="EF.SOD file; the data groups are read from its folder")
     verify.add_argument("--trust", action="append", required=True, metavar="PATH",
                         help="CSCA certificates, master lists or CRLs (file or folder); repeatable")
+    verify.add_argument("--allow-unverified", action="append", default=[], metavar="FILE",
+                        help="use this master list's CSCAs even if its signature or signer does not "
+                        "verify against a CSCA loaded before it (reported); repeatable")
     verify.add_argument("--json", action="store_true", help="print the result as JSON")
     verify.set_defaults(func=cmd_verify)
     parser.set_defaults(func=lambda args: parser.print_help() or EXIT_USAGE)
@@ -106,15 +109,26 @@ def reader_url(name: str | None, config: str | None) -> str:
     return load_config(config).devices.reader.url
 
 
-def load_trust(paths: list[str]) -> Any:
+def load_trust(paths: list[str], allow_unverified: list[str] | tuple[str, ...] = ()) -> Any:
+    """A trust store from files and folders (certificates before master lists before CRLs)."""
     from passport.pki import TrustStore
 
-    trust = TrustStore()
-    for path in paths:
+    for path in [*paths, *allow_unverified]:
         if not Path(path).exists():
-            raise UsageError(f"--trust {path}: no such file or folder")
-        trust.load_path(path)
+            raise UsageError(f"{path}: no such file or folder")
+    trust = TrustStore(allow_unverified=allow_unverified)
+    trust.load_paths(paths)
     return trust
+
+
+def format_trust(trust: Any) -> list[str]:
+    """The trust store in a few lines: counts, then each master list's status and every problem."""
+    report = trust.report()
+    lines = [f"Trust store: {report['cscas']} CSCAs, {report['document_signers']} document signers, "
+             f"{report['crls']} CRLs"]
+    lines += [f"  {m}" for m in report["master_lists"]]
+    lines += [f"  problem: {p}" for p in report["problems"] if not p.startswith("master list ")]
+    return lines
 
 
 def write_files(result_files: dict[str, bytes], out: Path) -> list[str]:
@@ -145,12 +159,14 @@ def cmd_read(args: argparse.Namespace) -> int:
 
     try:
         key = access_key_from_args(args)
-        trust_paths = list(args.trust)
+        trust_paths, allowed = list(args.trust), []
         if not trust_paths and args.config:
             from gatectl.config import load_config
 
-            trust_paths = [str(p) for p in load_config(args.config).trust.paths]
-        trust = load_trust(trust_paths) if trust_paths else None
+            trust_section = load_config(args.config).trust
+            trust_paths = [str(p) for p in trust_section.paths]
+            allowed = [str(p) for p in getattr(trust_section, "allow_unverified_master_lists", [])]
+        trust = load_trust(trust_paths, allowed) if trust_paths else None
         url = reader_url(args.reader, args.config)
     except UsageError as exc:
         _err(str(exc))
@@ -238,6 +254,11 @@ def format_passive(pa: Any) -> list[str]:
            f"chain {'valid' if d.get('chain_valid') else 'not valid'}, signer country "
            f"{d.get('signer_country')}, issuer matches {d.get('issuer_matches')}, "
            f"data group hashes {'valid' if d.get('dg_hashes_valid') else 'INVALID'}"]
+    if d.get("revocation") or d.get("signing_time"):
+        out.append(f"  revocation: {d.get('revocation')}, signed {d.get('signing_time') or 'at an unknown time'}")
+    if d.get("quirks"):
+        out.append("  issuer quirks accepted: " + ", ".join(d["quirks"]))
+    out.extend(f"  note: {n}" for n in d.get("notes") or [])
     out.extend(f"  - {e}" for e in d.get("errors") or [])
     return out
 
@@ -246,23 +267,31 @@ def format_passive(pa: Any) -> list[str]:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    from passport.document import FILE_IDS, passive_auth_dict
-    from passport.errors import PassportError
-    from passport.reader import passive_authenticate
-
     folder = Path(args.dir) if args.dir else Path(args.sod).parent
     sod_path = Path(args.sod) if args.sod else folder / "EF_SOD.bin"
     if not folder.is_dir() or not sod_path.is_file():
         _err(f"no EF.SOD at {sod_path}")
         return EXIT_USAGE
     try:
-        trust = load_trust(args.trust)
+        trust = load_trust(args.trust, args.allow_unverified)
     except UsageError as exc:
         _err(str(exc))
         return EXIT_USAGE
     except Exception as exc:  # noqa: BLE001
         _err(f"{type(exc).__name__}: {exc}")
         return EXIT_USAGE
+    try:
+        return _verify_files(args, folder, sod_path, trust)
+    except Exception as exc:  # noqa: BLE001 - hostile files must never end in a traceback
+        _err(f"verification aborted: {type(exc).__name__}: {str(exc)[:200]}")
+        return EXIT_VERIFY_FAILED
+
+
+def _verify_files(args: argparse.Namespace, folder: Path, sod_path: Path, trust: Any) -> int:
+    from passport.document import FILE_IDS, passive_auth_dict
+    from passport.errors import PassportError
+    from passport.reader import passive_authenticate
+
     files = {"EF.SOD": sod_path.read_bytes()}
     for name in FILE_IDS:
         if name.startswith("DG") and (folder / f"{name}.bin").is_file():
@@ -282,9 +311,11 @@ def cmd_verify(args: argparse.Namespace) -> int:
         return EXIT_VERIFY_FAILED
     valid = bool(getattr(pa, "valid", False))
     if args.json:
-        out = {"files": sorted(files), "passive_auth": passive_auth_dict(pa), "valid": valid}
+        out = {"files": sorted(files), "passive_auth": passive_auth_dict(pa), "valid": valid,
+               "trust": trust.report()}
         print(json.dumps(out, indent=2))
     else:
         print(f"Files: {', '.join(sorted(files))}")
+        print("\n".join(format_trust(trust)))
         print("\n".join(format_passive(pa)))
     return EXIT_OK if valid else EXIT_VERIFY_FAILED

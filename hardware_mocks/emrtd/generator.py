@@ -25,10 +25,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-from asn1crypto import cms
-from asn1crypto import x509 as asn1_x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from PIL import Image, UnidentifiedImageError
 
 from hardware_mocks.emrtd.files import (
@@ -39,7 +37,7 @@ from hardware_mocks.emrtd.files import (
     load_chip_files,
     make_card_access,
 )
-from hardware_mocks.emrtd.pki import Signer, TestPKI, make_test_pki
+from hardware_mocks.emrtd.pki import Signer, TestPKI, make_test_pki, sign_cms
 from passport.errors import LDSError, MRZError
 from passport.lds.com import EFCom, encode_com
 from passport.lds.dg1 import encode_dg1
@@ -339,46 +337,7 @@ def sign_sod(
         return ctx.finalize()
 
     lso = encode_lds_security_object(digest, {n: h(data) for n, data in dg_files.items()})
-    when = (signing_time or dt.datetime.now(dt.UTC)).replace(microsecond=0)
-    signed_attrs = cms.CMSAttributes(
-        [
-            cms.CMSAttribute({"type": "content_type", "values": [OID_LDS_SECURITY_OBJECT]}),
-            cms.CMSAttribute({"type": "signing_time", "values": [cms.Time(name="utc_time", value=when)]}),
-            cms.CMSAttribute({"type": "message_digest", "values": [h(lso)]}),
-        ]
-    )
-    to_sign = signed_attrs.dump()  # a DER SET OF: what the signature covers (RFC 5652 §5.4)
-    key = signer.private_key
-    if isinstance(key, ec.EllipticCurvePrivateKey):
-        signature = key.sign(to_sign, ec.ECDSA(hash_cls()))
-        algorithm = f"{digest}_ecdsa"
-    else:
-        signature = key.sign(to_sign, padding.PKCS1v15(), hash_cls())
-        algorithm = f"{digest}_rsa"
-    cert = asn1_x509.Certificate.load(signer.der)
-    signer_info = cms.SignerInfo(
-        {
-            "version": "v1",
-            "sid": cms.SignerIdentifier(
-                name="issuer_and_serial_number",
-                value={"issuer": cert.issuer, "serial_number": cert.serial_number},
-            ),
-            "digest_algorithm": {"algorithm": digest},
-            "signed_attrs": signed_attrs,
-            "signature_algorithm": {"algorithm": algorithm},
-            "signature": signature,
-        }
-    )
-    signed_data = cms.SignedData(
-        {
-            "version": "v3",
-            "digest_algorithms": [{"algorithm": digest}],
-            "encap_content_info": {"content_type": OID_LDS_SECURITY_OBJECT, "content": lso},
-            "certificates": [cert],
-            "signer_infos": [signer_info],
-        }
-    )
-    return encode_sod(cms.ContentInfo({"content_type": "signed_data", "content": signed_data}).dump())
+    return encode_sod(sign_cms(OID_LDS_SECURITY_OBJECT, lso, signer, digest, signing_time))
 
 
 # -- tampering --------------------------------------------------------------------------------------------

@@ -154,3 +154,75 @@ def make_test_pki(country: str = "UT", *, dsc_key: str = "ec-p256") -> TestPKI:
         .sign(csca.private_key, hashes.SHA256())
     )
     return TestPKI(country, csca, dsc, revoked, unknown, crl)
+
+
+# -- CMS signing and master lists ---------------------------------------------------------------------------
+
+_CMS_HASHES = {"sha1": hashes.SHA1, "sha224": hashes.SHA224, "sha256": hashes.SHA256,
+               "sha384": hashes.SHA384, "sha512": hashes.SHA512}  # fmt: skip
+
+
+def sign_cms(
+    content_type: str,
+    content: bytes,
+    signer: Signer,
+    digest: str = "sha256",
+    signing_time: dt.datetime | None = None,
+) -> bytes:
+    """DER ContentInfo(SignedData v3) over ``content`` with signed attributes (content type, signing time,
+    message digest), signer named by issuer and serial number and its certificate embedded. EC signers
+    sign with ECDSA, RSA signers with PKCS#1 v1.5."""
+    from asn1crypto import cms
+    from asn1crypto import x509 as asn1_x509
+    from cryptography.hazmat.primitives.asymmetric import padding
+
+    hash_cls = _CMS_HASHES[digest]
+    ctx = hashes.Hash(hash_cls())
+    ctx.update(content)
+    when = (signing_time or dt.datetime.now(dt.UTC)).replace(microsecond=0)
+    signed_attrs = cms.CMSAttributes([
+        cms.CMSAttribute({"type": "content_type", "values": [content_type]}),
+        cms.CMSAttribute({"type": "signing_time", "values": [cms.Time(name="utc_time", value=when)]}),
+        cms.CMSAttribute({"type": "message_digest", "values": [ctx.finalize()]}),
+    ])
+    to_sign = signed_attrs.dump()  # a DER SET OF: what the signature covers (RFC 5652 §5.4)
+    key = signer.private_key
+    if isinstance(key, ec.EllipticCurvePrivateKey):
+        signature, algorithm = key.sign(to_sign, ec.ECDSA(hash_cls())), f"{digest}_ecdsa"
+    else:
+        signature, algorithm = key.sign(to_sign, padding.PKCS1v15(), hash_cls()), f"{digest}_rsa"
+    cert = asn1_x509.Certificate.load(signer.der)
+    signer_info = cms.SignerInfo({
+        "version": "v1",
+        "sid": cms.SignerIdentifier(
+            name="issuer_and_serial_number", value={"issuer": cert.issuer, "serial_number": cert.serial_number}
+        ),
+        "digest_algorithm": {"algorithm": digest},
+        "signed_attrs": signed_attrs,
+        "signature_algorithm": {"algorithm": algorithm},
+        "signature": signature,
+    })
+    signed_data = cms.SignedData({
+        "version": "v3",
+        "digest_algorithms": [{"algorithm": digest}],
+        "encap_content_info": {"content_type": content_type, "content": content},
+        "certificates": [cert],
+        "signer_infos": [signer_info],
+    })
+    return cms.ContentInfo({"content_type": "signed_data", "content": signed_data}).dump()
+
+
+def master_list_signer(pki: TestPKI) -> Signer:
+    """A master list signer certificate issued by the PKI's CSCA (keyUsage digitalSignature)."""
+    return _dsc(pki.csca, pki.country, f"Master List Signer {pki.country} test")
+
+
+def sign_master_list(signer: Signer, cscas: list[x509.Certificate]) -> bytes:
+    """A CSCA master list (ICAO Doc 9303-12 §9) holding ``cscas``, signed by ``signer``."""
+    from asn1crypto import x509 as asn1_x509
+
+    from passport.pki import OID_MASTER_LIST, CscaMasterList
+
+    certs = [asn1_x509.Certificate.load(c.public_bytes(serialization.Encoding.DER)) for c in cscas]
+    content = CscaMasterList({"version": 0, "cert_list": certs}).dump()
+    return sign_cms(OID_MASTER_LIST, content, signer)

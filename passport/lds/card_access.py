@@ -9,6 +9,7 @@ from asn1crypto import cms
 from passport.errors import LDSError
 from passport.lds.dg14 import PACEInfo, SecurityInfos, decode_security_infos
 from passport.lds.files import MAX_FILE_BYTES
+from passport.signed_data import encapsulated_content, load_signed_data
 
 OID_SECURITY_OBJECT = "0.4.0.127.0.7.3.2.1"  # id-SecurityObject (BSI TR-03110)
 
@@ -27,21 +28,17 @@ def pace_infos(data: bytes) -> list[PACEInfo]:
 @dataclass(frozen=True)
 class CardSecurity:
     infos: SecurityInfos
-    signed_data: cms.SignedData  # check its signature with passport.pki.check_signed_data
+    signed_data: cms.SignedData  # check its signature with passport.signed_data.check_signed_data
 
 
 def decode_card_security(data: bytes) -> CardSecurity:
-    from passport.pki import load_signed_data
-
     if len(data) > MAX_FILE_BYTES:
         raise LDSError("EF.CardSecurity: too large")
-    sd = load_signed_data(data)
-    encap = sd["encap_content_info"]
-    if encap["content_type"].dotted != OID_SECURITY_OBJECT:
-        raise LDSError(
-            f"EF.CardSecurity: content type {encap['content_type'].dotted} is not id-SecurityObject"
-        )
-    content = encap["content"]
-    if content.native is None:
-        raise LDSError("EF.CardSecurity: no encapsulated content")
-    return CardSecurity(decode_security_infos(content.contents, "EF.CardSecurity"), sd)
+    try:
+        sd = load_signed_data(data)
+        content_type, content = encapsulated_content(sd)
+    except LDSError as exc:
+        raise LDSError(f"EF.CardSecurity: {exc}") from None
+    if content_type != OID_SECURITY_OBJECT:
+        raise LDSError(f"EF.CardSecurity: content type {content_type} is not id-SecurityObject")
+    return CardSecurity(decode_security_infos(content, "EF.CardSecurity"), sd)

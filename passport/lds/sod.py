@@ -10,11 +10,16 @@ from dataclasses import dataclass
 
 from asn1crypto import algos, cms, core, x509
 
+from passport.asn1_guard import ASN1_ERRORS, scan_encoding
 from passport.errors import LDSError
-from passport.lds.files import EF_SOD, unwrap
+from passport.lds.files import EF_SOD, MAX_FILE_BYTES, unwrap
+from passport.signed_data import QUIRK_INDEFINITE_LENGTH, encapsulated_content, load_signed_data
 from passport.tlv import encode
 
 OID_LDS_SECURITY_OBJECT = "2.23.136.1.1.1"
+OID_DATA = "1.2.840.113549.1.7.1"  # id-data, used instead of the LDS OID by at least one large issuer
+QUIRK_NO_APPLICATION_TAG = "sod_without_application_tag"  # the bare CMS ContentInfo, as tools export it
+QUIRK_CONTENT_TYPE_ID_DATA = "sod_content_type_id_data"
 MAX_DG_HASHES = 16
 
 
@@ -48,6 +53,7 @@ class SOD:
     unicode_version: str | None
     signed_data: cms.SignedData
     content: bytes  # the encapsulated LDSSecurityObject DER, as signed
+    quirks: tuple[str, ...] = ()  # accepted deviations of the encoding (QUIRK_* codes)
 
     @property
     def certificates(self) -> list[x509.Certificate]:
@@ -82,28 +88,43 @@ def parse_lds_security_object(content: bytes) -> tuple[int, str, dict[int, bytes
         return version, hash_algorithm, hashes, lds_version, unicode_version
     except LDSError:
         raise
-    except (ValueError, TypeError, KeyError, AttributeError, IndexError, OverflowError) as exc:
-        raise LDSError(f"EF.SOD: malformed LDSSecurityObject: {exc}") from exc
+    except ASN1_ERRORS as exc:
+        raise LDSError(f"EF.SOD: malformed LDSSecurityObject: {str(exc)[:200]}") from None
+
+
+def _content_info(data: bytes, quirks: list[str]) -> bytes:
+    """The ContentInfo inside EF.SOD's tag 77, also when it comes bare or in BER indefinite-length form."""
+    if len(data) > MAX_FILE_BYTES:
+        raise LDSError(f"EF.SOD: {len(data)} bytes exceeds the {MAX_FILE_BYTES}-byte bound")
+    if data[:1] == b"\x30":
+        quirks.append(QUIRK_NO_APPLICATION_TAG)
+        return data
+    if data[:2] == b"\x77\x80":
+        if data[-2:] != b"\x00\x00":
+            raise LDSError("EF.SOD: indefinite-length tag 77 without end-of-contents")
+        return data[2:-2]
+    return unwrap(data, EF_SOD.tag, "EF.SOD").value  # type: ignore[arg-type]
 
 
 def decode_sod(data: bytes) -> SOD:
-    from passport.pki import load_signed_data
-
-    tlv = unwrap(data, EF_SOD.tag, "EF.SOD")  # type: ignore[arg-type]
+    """Decode EF.SOD; the real-world encodings it accepts are listed in ``SOD.quirks`` (see QUIRK_*)."""
+    quirks: list[str] = []
+    info = _content_info(bytes(data), quirks)
     try:
-        sd = load_signed_data(tlv.value)
+        sd = load_signed_data(info)
+        content_type, content = encapsulated_content(sd)
     except LDSError as exc:
-        raise LDSError(f"EF.SOD: {exc}") from exc
-    encap = sd["encap_content_info"]
-    if encap["content_type"].dotted != OID_LDS_SECURITY_OBJECT:
-        raise LDSError(f"EF.SOD: content type {encap['content_type'].dotted} is not an LDSSecurityObject")
-    if encap["content"].native is None:
-        raise LDSError("EF.SOD: no encapsulated content")
+        raise LDSError(f"EF.SOD: {exc}") from None
+    if data[:2] == b"\x77\x80" or scan_encoding(info).indefinite:
+        quirks.append(QUIRK_INDEFINITE_LENGTH)
+    if content_type == OID_DATA:
+        quirks.append(QUIRK_CONTENT_TYPE_ID_DATA)
+    elif content_type != OID_LDS_SECURITY_OBJECT:
+        raise LDSError(f"EF.SOD: content type {content_type} is not an LDSSecurityObject")
     if len(sd["signer_infos"]) != 1:
         raise LDSError(f"EF.SOD: {len(sd['signer_infos'])} signers, expected one")
-    content = encap["content"].contents
     version, hash_algorithm, hashes, lds_version, unicode_version = parse_lds_security_object(content)
-    return SOD(version, hash_algorithm, hashes, lds_version, unicode_version, sd, content)
+    return SOD(version, hash_algorithm, hashes, lds_version, unicode_version, sd, content, tuple(quirks))
 
 
 def encode_lds_security_object(
