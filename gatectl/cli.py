@@ -14,6 +14,7 @@ COMMAND_MODULES = [
     "gatectl.commands.demo",
     "gatectl.commands.bench",
     "gatectl.commands.passport",
+    "gatectl.commands.run",
     "gatectl.commands.audit",
     "gatectl.commands.lists",
 ]

@@ -214,6 +214,8 @@ class GateMachine:
         """Fire ``trigger`` with event data; True if a transition (possibly reflexive) ran."""
         if trigger not in TRIGGERS:
             raise ValueError(f"unknown trigger {trigger!r}")
+        if trigger not in self._machine.get_triggers(self.state):
+            return False  # not a transition of this state: ignored, as the table says nothing about it
         return bool(self.trigger(trigger, **data))  # type: ignore[attr-defined]
 
     def allowed(self) -> list[str]:

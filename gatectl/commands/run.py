@@ -1,0 +1,59 @@
+"""``egate run --config gate.toml``: run a gate until interrupted (SIGINT or SIGTERM)."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+
+from devices.base import DeviceError
+from gatectl.config import ConfigError, load_config
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser(
+        "run",
+        help="run the gate: devices, state machine, policy, lists, audit",
+        description="Open the gate's devices, close any transaction a crash left open as interrupted, put "
+        "the doors in their safe state and serve travellers until interrupted. State changes are logged.",
+    )
+    p.add_argument("--config", metavar="FILE", required=True,
+                   help="gate configuration (TOML); builtin:simulated for the simulated gate")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from gatectl.controller import GateController
+
+    try:
+        cfg = load_config(args.config)
+        controller = GateController.from_config(cfg)
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    except (DeviceError, OSError, ValueError) as exc:
+        print(f"error: the gate cannot start: {exc}", file=sys.stderr)
+        return 3
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    controller.events.on_event(_print_event)
+    controller.start()
+    print(f"gate {cfg.gate.id} running ({cfg.gate.mode}); Ctrl-C to stop", flush=True)
+    try:
+        while not stop.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        controller.stop()
+    return 0
+
+
+def _print_event(event) -> None:  # type: ignore[no-untyped-def]
+    data = event.data
+    if event.kind == "state":
+        why = f" ({data['problem']})" if data.get("problem") else ""
+        print(f"state {data['previous']} -> {data['state']} on {data['trigger']}{why}", flush=True)
+    elif event.kind in ("decision", "device", "command"):
+        print(f"{event.kind} " + " ".join(f"{k}={v}" for k, v in data.items() if k != "summary"), flush=True)
