@@ -7,11 +7,20 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED_DATA = Path(os.environ.get("EGATE_SHARED_DATA", REPO.parent / "shared" / "data"))
 # vpcd slot used by this test run: slot 0 is "Virtual PCD 00 00" on TCP 35963, slot 1 "... 00 01" on 35964.
 VPCD_SLOT = int(os.environ.get("EGATE_VPCD_SLOT", "0"))
+
+
+# Hypothesis: "ci" (the default) keeps the fuzz tests to seconds; HYPOTHESIS_PROFILE=long runs them for
+# minutes (docs/testing.md). Tests that set max_examples themselves keep their own count.
+settings.register_profile("ci", max_examples=100, deadline=None)
+settings.register_profile("long", max_examples=20_000, deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])  # fmt: skip
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 def shared_data(*parts: str) -> Path:

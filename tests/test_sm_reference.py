@@ -84,7 +84,10 @@ def test_project_terminal_and_reference_agree_byte_for_byte() -> None:
     for _ in range(RANDOM_CASES):
         ks_enc, ks_mac, ssc, cmd, reply, sw = _random_case(rng)
         terminal = SecureMessaging(ks_enc, ks_mac, ssc, "AES")
-        reference_terminal, reference_chip = ReferenceSM(ks_enc, ks_mac, ssc), ReferenceSM(ks_enc, ks_mac, ssc)
+        reference_terminal, reference_chip = (
+            ReferenceSM(ks_enc, ks_mac, ssc),
+            ReferenceSM(ks_enc, ks_mac, ssc),
+        )
         wrapped = terminal.wrap(_project_command(cmd)).to_bytes()
         assert wrapped == reference_terminal.wrap_command(cmd)
         assert reference_chip.unwrap_command(wrapped) == PlainCommand(cmd.cla, cmd.ins, cmd.p1, cmd.p2,
@@ -103,7 +106,12 @@ def test_simulated_chip_and_reference_agree_byte_for_byte() -> None:
         chip = ChipSecureMessaging(ks_enc, ks_mac, ssc, "AES")
         reference = ReferenceSM(ks_enc, ks_mac, ssc)
         unwrapped = chip.unwrap_command(reference.wrap_command(cmd))
-        assert (unwrapped.cla, unwrapped.ins, unwrapped.p1, unwrapped.p2) == (cmd.cla, cmd.ins, cmd.p1, cmd.p2)
+        assert (unwrapped.cla, unwrapped.ins, unwrapped.p1, unwrapped.p2) == (
+            cmd.cla,
+            cmd.ins,
+            cmd.p1,
+            cmd.p2,
+        )
         assert (unwrapped.data, unwrapped.le) == (cmd.data, cmd.le)
         response = chip.wrap_response(reply, sw, odd_ins=bool(cmd.ins & 1))
         assert response == ReferenceSM(ks_enc, ks_mac, (ssc + 1) % (1 << 128)).wrap_response(
