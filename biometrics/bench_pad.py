@@ -78,9 +78,22 @@ def error_rates(
                 "rate": errors / len(scored) if scored else None,
                 "scores": [round(r.score, 3) for r in scored],
                 "cue_means": {k: float(np.mean([r.cues.get(k, np.nan) for r in scored])) for k in cues},
+                "parts": _part_errors(scored, kind != bona_fide, threshold),
             }
         row["no_decision"] = sum(p.at_decision is None for p in items)
         out[kind] = row
+    return out
+
+
+def _part_errors(scored: Sequence[PadResult], attack: bool, threshold: float) -> dict[str, object]:
+    """What the learned model alone and the cues alone would have decided (results with the evidence)."""
+    parts = [part_scores(r) for r in scored if r.evidence]
+    out: dict[str, object] = {}
+    for name in ("model", "cues"):
+        values = [p[name] for p in parts]
+        flagged = sum(v >= threshold for v in values)
+        out[name] = {"errors": (len(values) - flagged) if attack else flagged,
+                     "scores": [round(v, 3) for v in values]}
     return out
 
 

@@ -97,6 +97,8 @@ def run(args: argparse.Namespace) -> int:
             )
             cues = ", ".join(f"{k} {v:.3f}" for k, v in m["cue_means"].items())
             print(f"  {'':14s}    cue means: {cues}")
+            parts = "; ".join(f"{k} alone {v['errors']} errors, scores {v['scores']}" for k, v in m["parts"].items())
+            print(f"  {'':14s}    {parts}")
         if row["no_decision"]:
             print(f"  {name:14s} no capture decision in {row['no_decision']} session(s)")
     return 0
