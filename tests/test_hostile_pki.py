@@ -95,3 +95,30 @@ def test_deep_master_list_in_a_trust_folder_is_a_typed_error(name: str, tmp_path
     (tmp_path / "hostile.ml").write_bytes(seed(name))
     with pytest.raises(PassportError, match="hostile.ml"):
         TrustStore().load_path(tmp_path)
+
+
+def _nested(depth: int, indefinite: bool = False) -> bytes:
+    data = b"\x05\x00"
+    for _ in range(depth):
+        data = b"\x30\x80" + data + b"\x00\x00" if indefinite else b"\x30" + _length(len(data)) + data
+    return data
+
+
+def _length(n: int) -> bytes:
+    return bytes([n]) if n < 0x80 else b"\x82" + n.to_bytes(2, "big")
+
+
+@pytest.mark.parametrize("indefinite", [False, True])
+def test_nesting_is_bounded_before_the_asn1_library_recurses(indefinite: bool) -> None:
+    from passport.asn1_guard import MAX_NESTING, scan_encoding
+    from passport.signed_data import load_signed_data
+
+    deep = _nested(3000, indefinite)
+    for parse in (load_signed_data, TrustStore().add_certificate, TrustStore().add_crl):
+        with pytest.raises(PassportError, match="nested deeper"):
+            parse(deep)
+    # hidden inside an OCTET STRING (as in a certificate extension) it is found as well
+    hidden = b"\x30\x82" + (len(deep) + 4).to_bytes(2, "big") + b"\x04\x82" + len(deep).to_bytes(2, "big") + deep
+    with pytest.raises(PassportError, match="nested deeper"):
+        scan_encoding(hidden)
+    assert scan_encoding(_nested(MAX_NESTING - 1, indefinite)).indefinite is indefinite
