@@ -3,12 +3,19 @@
 Algorithm ``egate-name-1`` (the version is recorded with every screening):
 
 Candidates. Every name form of an entry is indexed under keys built from pairs of its full tokens (initials
-left out): ``P`` the two tokens' sound skeletons (unordered), ``A`` one token's skeleton with the other's first
-three letters, ``Z`` one token's skeleton with the other's last three letters. A query builds the same keys;
-an entry is a candidate when one key agrees. A pair survives reordering and a missing middle name; a typo or
-a transliteration has to change the skeleton of one token *and* both ends of the other to lose the entry.
-Names with a single full token are indexed under ``S`` keys of that token alone. Keys are stored as 64-bit
-hashes, so a query costs a few index look-ups whatever the size of the list.
+and particles such as VAN, DE, AL left out): ``P`` the two tokens' sound skeletons (unordered), ``A`` one
+token's skeleton with the other's first three letters, ``Z`` one token's skeleton with the other's last three
+letters, ``F`` one token's skeleton with the other's first two letters in either order (short tokens only,
+where one typo can change both ends), ``I`` one token's skeleton with the other's initial (looked up by queries
+for their initials and short tokens). A query builds the same keys; an entry is a candidate when one key agrees. A
+pair survives reordering and a missing middle name; a typo or a transliteration has to change the skeleton of
+one token *and* both ends of the other to lose the entry. Names with a single full token are indexed under
+``S`` keys of that token alone. Keys are stored as 64-bit hashes, so a query costs a few index look-ups
+whatever the size of the list. The store keeps each key's number of entries and looks up the rarest keys
+first, up to ``CANDIDATE_BUDGET`` entries, so the keys of a common name (SMITH with an initial J) are
+skipped when rarer keys of the same query are there; when the candidates still number more than
+``PREFILTER_ABOVE``, a fast token-set ratio (rapidfuzz, in C++) keeps the ``PREFILTER_KEEP`` closest for the
+full comparison.
 
 Score. Tokens are paired greedily, best similarity first; a token's similarity is the mean of its optimal
 string alignment and Jaro-Winkler similarities, raised when the tokens sound alike (this project's sound
@@ -27,17 +34,20 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 import jellyfish
+from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA, JaroWinkler
 
 from gatectl.lists.dates import birth_agreement
-from gatectl.lists.names import NameForm, phonetic_key
+from gatectl.lists.names import NameForm, phonetic_key, spelling_key
 
 ALGORITHM = "egate-name-1"
 DEFAULT_THRESHOLD = 0.85  # tuned on the dev data; see docs/benchmarks.md
 MIN_TOKEN_SIMILARITY = 0.7  # below this two tokens do not pair
 SOUND_ALIKE_BONUS = 0.15
 SOUND_ALIKE_CAP = 0.92
-SOUND_ALIKE_FLOOR = 0.8
+SOUND_ALIKE_FLOOR = 0.75
+SPELLING_CAP = 0.95  # tokens that differ only by transliteration spelling (DZHIM/JIM)
+INITIAL_CONFLICT_PENALTY = 0.1  # an initial left on one side, a name with another first letter on the other
 CONFLICT_PENALTY = 0.25
 MISSING_PENALTY = 0.03
 LONE_PAIR_MISSING_PENALTY = 0.15
@@ -45,11 +55,48 @@ INITIAL_WEIGHT = 0.2
 BIRTH_ADJUSTMENT = {
     "exact": 0.05,
     "year": 0.03,
-    "year_off_by_one": -0.06,
+    "year_off_by_one": -0.05,
     "conflict": -0.15,
     "different": -0.35,
 }
 NATIONALITY_ADJUSTMENT = {"agrees": 0.02, "differs": -0.04}
+
+
+# Particles of family names are left out of the blocking keys (they would join every "van der ..."), not
+# out of the comparison.
+NAME_PARTICLES = frozenset(
+    [
+        "AL",
+        "BEN",
+        "BIN",
+        "DA",
+        "DAL",
+        "DAS",
+        "DE",
+        "DEL",
+        "DELA",
+        "DELLA",
+        "DEN",
+        "DER",
+        "DES",
+        "DI",
+        "DO",
+        "DOS",
+        "DU",
+        "EL",
+        "IBN",
+        "LA",
+        "LE",
+        "LOS",
+        "TEN",
+        "TER",
+        "VAN",
+        "VON",
+        "Y",
+        "ZU",
+    ]
+)
+SHORT_TOKEN = 6  # a single typo can change both the first and the last three letters of a token this short
 
 
 def _hash_key(text: str) -> int:
@@ -65,16 +112,18 @@ def blocking_keys(form: NameForm, query: bool = False) -> set[int]:
     """The hashed blocking keys of one name form. A query also asks for the single-token keys of each of
     its tokens, since the entry it should meet may have only one full token."""
     tokens = sorted(set(form.full_tokens))
+    if len(set(tokens) - NAME_PARTICLES) >= 2:
+        tokens = sorted(set(tokens) - NAME_PARTICLES)
     keys: set[str] = set()
     for a in tokens:
         skeleton = _skeleton(a)
         for b in set(form.tokens) - {a}:
-            if len(b) == 1:
-                keys.add(f"I{skeleton}|{b}")
+            if b in NAME_PARTICLES and b not in tokens:
                 continue
-            keys.add(f"F{skeleton}|{''.join(sorted(b[:2]))}")
-            if not query:
+            if len(b) <= SHORT_TOKEN or not query:
                 keys.add(f"I{skeleton}|{b[0]}")
+            if 1 < len(b) <= SHORT_TOKEN:
+                keys.add(f"F{skeleton}|{''.join(sorted(b[:2]))}")
     if len(tokens) >= 2:
         for a in tokens:
             for b in tokens:
@@ -92,6 +141,11 @@ def blocking_keys(form: NameForm, query: bool = False) -> set[int]:
 
 
 @lru_cache(maxsize=262144)
+def _spelling(token: str) -> str:
+    return spelling_key(token)
+
+
+@lru_cache(maxsize=262144)
 def _metaphone(token: str) -> str:
     return jellyfish.metaphone(token)
 
@@ -105,6 +159,7 @@ def token_similarity(a: str, b: str, prefix_ok: bool = False) -> float:
     if prefix_ok and len(a) >= 2 and b.startswith(a):
         return 1.0
     sim = (OSA.normalized_similarity(a, b) + JaroWinkler.normalized_similarity(a, b)) / 2
+    sim = max(sim, min(SPELLING_CAP, OSA.normalized_similarity(_spelling(a), _spelling(b))))
     if _skeleton(a) == _skeleton(b) or _metaphone(a) == _metaphone(b):
         sim = max(sim, SOUND_ALIKE_FLOOR, min(SOUND_ALIKE_CAP, sim + SOUND_ALIKE_BONUS))
     return sim
@@ -162,11 +217,19 @@ def compare_names(query: NameForm, entry: NameForm) -> NameComparison:
     missing = sum(len(t) > 1 for i, t in enumerate(q) if i not in used_q)
     missing += sum(len(t) > 1 for j, t in enumerate(e) if j not in used_e)
     missing -= 2 * conflicts
-    initials_left = sum(len(t) == 1 for i, t in enumerate(q) if i not in used_q)
-    initials_left += sum(len(t) == 1 for j, t in enumerate(e) if j not in used_e)
+    left_q_initials = sum(len(t) == 1 for i, t in enumerate(q) if i not in used_q)
+    left_e_initials = sum(len(t) == 1 for j, t in enumerate(e) if j not in used_e)
+    initial_conflicts = min(left_q_initials, left_e - conflicts) + min(left_e_initials, left_q - conflicts)
+    initials_left = left_q_initials + left_e_initials - initial_conflicts
     base = (sum(full) + INITIAL_WEIGHT * sum(initials)) / (len(full) + INITIAL_WEIGHT * len(initials))
     missing_penalty = LONE_PAIR_MISSING_PENALTY if len(full) + len(initials) == 1 else MISSING_PENALTY
-    score = base - CONFLICT_PENALTY * conflicts - missing_penalty * missing - 0.01 * initials_left
+    score = (
+        base
+        - CONFLICT_PENALTY * conflicts
+        - INITIAL_CONFLICT_PENALTY * initial_conflicts
+        - missing_penalty * max(0, missing - initial_conflicts)
+        - 0.01 * initials_left
+    )
     return NameComparison(max(0.0, score), len(full), conflicts, missing)
 
 
@@ -216,3 +279,23 @@ def score_entry(
         score += NATIONALITY_ADJUSTMENT[feature]
         reasons.append(f"nationality {feature}")
     return MatchScore(round(min(1.0, max(0.0, score)), 4), reasons)
+
+
+CANDIDATE_BUDGET = 1000
+PREFILTER_ABOVE = 150
+PREFILTER_KEEP = 60
+
+
+def prefilter(queries: Sequence[NameForm], candidates: list[tuple], forms_column: int) -> list[tuple]:
+    """At most ``PREFILTER_KEEP`` candidates, the closest by rapidfuzz's token-set ratio over all name
+    forms, when there are more than ``PREFILTER_ABOVE``; the candidates unchanged otherwise."""
+    if len(candidates) <= PREFILTER_ABOVE or not queries:
+        return candidates
+    choices = [row[forms_column].replace("|", " ") for row in candidates]
+    best: dict[int, float] = {}
+    for q in queries:
+        for _, sim, index in process.extract(" ".join(q.tokens), choices, scorer=fuzz.token_set_ratio,
+                                             limit=PREFILTER_KEEP):  # fmt: skip
+            best[index] = max(best.get(index, 0.0), sim)
+    keep = sorted(best, key=lambda i: -best[i])[:PREFILTER_KEEP]
+    return [candidates[i] for i in keep]

@@ -117,21 +117,24 @@ def name_forms(text: str) -> list[NameForm]:
     return forms
 
 
-def phonetic_key(token: str) -> str:
-    """A coarse sound skeleton of a token that survives transliteration and spelling variants:
-    DZHENNIFER/JENNIFER → JNFR, MCCLELLAN/MKKLELLAN → MKLN, KHARRINGTON/HARRINGTON → HRNGTN."""
+def spelling_key(token: str) -> str:
+    """A token with the spelling differences of transliteration and transcription evened out, vowels kept:
+    DZHORDAN/JORDAN → JORDAN, KHAVLEI/HAWLEY → HAVLEI, MKKRERI/MCCRERY → MKRERI."""
     t = token
-    for src, dst in (("X", "KS"), ("DZH", "J"), ("SCH", "SH"), ("TCH", "CH"), ("ZH", "J"), ("KH", "H"), ("PH", "F"),
-                     ("CK", "K"), ("TH", "T"), ("CH", "X"), ("SH", "X")):  # fmt: skip
+    for src, dst in (("X", "KS"), ("DZH", "J"), ("SCH", "SH"), ("TCH", "CH"), ("ZH", "J"), ("KH", "H"),
+                     ("PH", "F"), ("CK", "K"), ("TH", "T"), ("CH", "X"), ("SH", "X")):  # fmt: skip
         t = t.replace(src, dst)
     t = t.translate(_SOUND_CLASSES)
-    head, tail = t[:1], t[1:]
-    tail = "".join(ch for ch in tail if ch not in "AEIOUH")
-    out = []
-    for ch in head + tail:
-        if not out or out[-1] != ch:
-            out.append(ch)
-    return "".join(out)
+    return "".join(ch for i, ch in enumerate(t) if i == 0 or t[i - 1] != ch)
 
 
-_SOUND_CLASSES = str.maketrans({"C": "K", "Q": "K", "Z": "S", "W": "V", "Y": "I", "X": "X", "G": "G"})
+def phonetic_key(token: str) -> str:
+    """A coarse sound skeleton of a token (the spelling key without vowels after the first letter) that
+    survives transliteration and spelling variants: DZHENNIFER/JENNIFER → JNFR, MCCLELLAN/MKKLELLAN → MKLN,
+    KHARRINGTON/HARRINGTON → HRNGTN."""
+    t = spelling_key(token)
+    skeleton = t[:1] + "".join(ch for ch in t[1:] if ch not in "AEIOUH")
+    return "".join(ch for i, ch in enumerate(skeleton) if i == 0 or skeleton[i - 1] != ch)
+
+
+_SOUND_CLASSES = str.maketrans({"C": "K", "Q": "K", "Z": "S", "W": "V", "Y": "I"})

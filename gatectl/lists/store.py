@@ -24,7 +24,14 @@ from gatectl.lists.importers import (
     read_trusted_csv,
     read_watchlist_csv,
 )
-from gatectl.lists.matching import ALGORITHM, DEFAULT_THRESHOLD, blocking_keys, score_entry
+from gatectl.lists.matching import (
+    ALGORITHM,
+    CANDIDATE_BUDGET,
+    DEFAULT_THRESHOLD,
+    blocking_keys,
+    prefilter,
+    score_entry,
+)
 from gatectl.lists.names import NameForm, name_forms
 from gatectl.lists.records import (
     LIST_KINDS,
@@ -46,12 +53,12 @@ CREATE TABLE IF NOT EXISTS watchlist (
 CREATE INDEX IF NOT EXISTS watchlist_by_list ON watchlist (list_name);
 CREATE TABLE IF NOT EXISTS watchlist_keys (key INTEGER NOT NULL, entry INTEGER NOT NULL,
     PRIMARY KEY (key, entry)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS watchlist_key_counts (key INTEGER PRIMARY KEY, n INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS documents (
     kind TEXT NOT NULL, list_name TEXT NOT NULL, issuer TEXT NOT NULL, number TEXT NOT NULL,
     document_type TEXT NOT NULL, expiry TEXT);
 CREATE INDEX IF NOT EXISTS documents_by_number ON documents (number, issuer, kind);
 """
-MAX_CANDIDATES = 5000  # a query whose keys reach more entries than this is scored on the first 5000 only
 INSERT_CHUNK = 20000
 
 
@@ -114,6 +121,11 @@ class ListStore:
                 self._replace_watchlist(name, records)
             else:
                 self._replace_documents(kind, name, records)
+            if kind == "watchlist":
+                db.execute("DELETE FROM watchlist_key_counts")
+                db.execute(
+                    "INSERT INTO watchlist_key_counts SELECT key, COUNT(*) FROM watchlist_keys GROUP BY key"
+                )
             db.execute("UPDATE list_versions SET current = 0 WHERE kind = ? AND name = ?", (kind, name))
             db.execute(
                 "INSERT INTO list_versions VALUES (?, ?, ?, ?, ?, ?, ?, 1)",
@@ -192,20 +204,25 @@ class ListStore:
     # --- screening ------------------------------------------------------------------------------------
 
     def watchlist_candidates(self, forms: Sequence[NameForm]) -> list[tuple]:
+        """Entries sharing a blocking key with the query, the rarest keys first (see matching.py)."""
         keys = sorted(set().union(*(blocking_keys(f, query=True) for f in forms))) if forms else []
         if not keys:
             return []
         marks = ",".join("?" * len(keys))
-        ids = [r[0] for r in self.db.execute(
-            f"SELECT DISTINCT entry FROM watchlist_keys WHERE key IN ({marks}) LIMIT {MAX_CANDIDATES}", keys
-        )]  # fmt: skip
-        if not ids:
+        counts = self.db.execute(f"SELECT key, n FROM watchlist_key_counts WHERE key IN ({marks})", keys)
+        chosen, total = [], 0
+        for key, n in sorted(counts, key=lambda kn: kn[1]):
+            if chosen and total + n > CANDIDATE_BUDGET:
+                break
+            chosen.append(key)
+            total += n
+        if not chosen:
             return []
-        marks = ",".join("?" * len(ids))
+        marks = ",".join("?" * len(chosen))
         return self.db.execute(
             "SELECT list_name, entry_id, full_name, forms, birth_dates, nationalities FROM watchlist "
-            f"WHERE id IN ({marks})",
-            ids,
+            f"WHERE id IN (SELECT entry FROM watchlist_keys WHERE key IN ({marks}))",
+            chosen,
         ).fetchall()
 
     def score_watchlist(
@@ -214,7 +231,8 @@ class ListStore:
         """Every candidate entry scored, best first (hits are those at or above the threshold)."""
         forms = name_forms(name)
         scored = []
-        for list_name, entry_id, full_name, forms_text, births, nats in self.watchlist_candidates(forms):
+        candidates = prefilter(forms, self.watchlist_candidates(forms), forms_column=3)
+        for list_name, entry_id, full_name, forms_text, births, nats in candidates:
             births_list = births.split()
             match = score_entry(
                 forms, birth, nationality, _decode_forms(forms_text), births_list, nats.split()
