@@ -69,6 +69,17 @@ def issuer_encoded_differently(sod: bytes, signer: Signer) -> bytes:
     return _wrap(info)
 
 
+def serial_number_mismatch(sod: bytes, signer: Signer) -> bytes:
+    """SignerInfo names a serial number no certificate has: only the signature tells which one signed."""
+    info = _content_info(sod)
+    sid = info["content"]["signer_infos"][0]["sid"]
+    info["content"]["signer_infos"][0]["sid"] = cms.SignerIdentifier(
+        name="issuer_and_serial_number",
+        value={"issuer": sid.chosen["issuer"], "serial_number": sid.chosen["serial_number"].native + 1},
+    )
+    return _wrap(info)
+
+
 def signer_by_subject_key_identifier(sod: bytes, signer: Signer) -> bytes:
     """SignerInfo v3 naming its signer by subjectKeyIdentifier."""
     info = _content_info(sod)
@@ -115,6 +126,7 @@ SOD_QUIRKS: dict[str, tuple[Callable[[bytes, Signer], bytes], tuple[str, ...]]] 
     "id-data": (content_type_id_data, ("sod_content_type_id_data",)),
     "issuer-encoding": (issuer_encoded_differently, ("signer_issuer_name_encoded_differently",)),
     "ski": (signer_by_subject_key_identifier, ("signer_by_subject_key_identifier",)),
+    "serial-mismatch": (serial_number_mismatch, ("signer_found_by_signature",)),
     "no-dsc": (without_certificate, ("signer_certificate_not_in_signed_data",)),
     "indefinite": (indefinite_length, ("ber_indefinite_length",)),
 }
