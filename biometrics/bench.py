@@ -22,6 +22,7 @@ from biometrics.detect import detect_reference
 from biometrics.images import ImageError, decode_image
 from biometrics.landmarks import fit_landmarks
 from biometrics.matcher import EncoderOptions, distance, distance_matrix, encode
+from biometrics.stock import StockUnavailable, face_recognition_module
 
 STOCK_TOLERANCE = 0.6
 
@@ -114,8 +115,7 @@ def encode_egate(path: Path, options: EncoderOptions | None = None) -> tuple[np.
 
 
 def encode_stock(path: Path) -> tuple[np.ndarray | None, float]:
-    import face_recognition
-
+    face_recognition = face_recognition_module()
     image = _read(path)
     start = time.perf_counter()
     boxes = face_recognition.face_locations(image)
@@ -224,10 +224,19 @@ def report(
     return out
 
 
+def _require_matplotlib() -> None:
+    """matplotlib draws the DET plot only; it is the optional extra ``egate[plots]``."""
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        raise BenchError("the DET plot needs matplotlib: pip install 'egate[plots]'") from None
+
+
 def det_plot(
     curves: Iterable[tuple[str, np.ndarray, np.ndarray, float | None]], path: Path, title: str
 ) -> None:
     """DET curves (FNMR against FMR, log axes) with each operating point marked; written to ``path``."""
+    _require_matplotlib()
     import matplotlib
 
     matplotlib.use("Agg")
@@ -295,6 +304,13 @@ def run_match_bench(
         paths = [p for _, p in listed]
     index = {p: i for i, p in enumerate(paths)}
     pipelines = ["egate", "stock"] if stock else ["egate"]
+    if stock:
+        try:
+            face_recognition_module()
+        except StockUnavailable as exc:
+            raise BenchError(f"{exc}; or leave the stock pipeline out (--no-stock)") from None
+    if det_plot_path is not None:
+        _require_matplotlib()
     result: dict[str, object] = {"mode": "pairs" if pairs_file else "all-pairs", "images_dir": str(images)}
     curves = []
     for name in pipelines:

@@ -15,9 +15,16 @@ COMMAND_MODULES = [
     "gatectl.commands.bench",
     "gatectl.commands.passport",
     "gatectl.commands.run",
+    "gatectl.commands.gate",
     "gatectl.commands.audit",
     "gatectl.commands.lists",
 ]
+
+# The simulated devices are the repository's, not the wheel's (pyproject.toml says why).
+SIMULATORS_MISSING = (
+    "egate: this command needs the simulated devices (hardware_mocks), which come with the egate source "
+    "repository, not with the installed package: run it from a checkout set up by scripts/setup.sh"
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -43,6 +50,11 @@ def main(argv: list[str] | None = None) -> int:
         return int(args.func(args) or 0)
     except KeyboardInterrupt:
         return 130
+    except ModuleNotFoundError as exc:
+        if (exc.name or "").split(".")[0] != "hardware_mocks":
+            raise
+        print(SIMULATORS_MISSING, file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -47,7 +47,6 @@ from pydantic import (
     model_validator,
 )
 from pydantic.fields import FieldInfo
-from pydantic_core import PydanticCustomError
 
 from biometrics.settings import BiometricSettings
 from gatectl.machine import Retries, Timeouts
@@ -84,25 +83,19 @@ def _resolve_path(value: Any, info: ValidationInfo) -> Path:
     if isinstance(value, Path):
         return value
     if not isinstance(value, str):
-        raise PydanticCustomError("path_type", "expected a path (a string), got {got}", {"got": _describe(value)})
+        raise ValueError(f"expected a path (a string), got {_describe(value)}")
     if "\0" in value:
-        raise PydanticCustomError("path_nul", "a path cannot contain a NUL character")
+        raise ValueError("a path cannot contain a NUL character")
     try:
         path = Path(value).expanduser()
     except RuntimeError:  # "~nosuchuser/..."
         user = value[1:].split("/", 1)[0]
-        raise PydanticCustomError(
-            "path_user", "cannot expand {path}: there is no user {user}", {"path": _show(value), "user": repr(user)}
-        ) from None
+        raise ValueError(f"cannot expand {_show(value)}: there is no user {user!r}") from None
     if not path.is_absolute():
         path = Path((info.context or {}).get("base", Path.cwd())) / path
     longest = max((len(os.fsencode(part)) for part in path.parts), default=0)
     if longest > NAME_MAX or len(os.fsencode(str(path))) > PATH_MAX:
-        raise PydanticCustomError(
-            "path_too_long",
-            "path {path} is too long (at most {name_max} bytes a component, {path_max} in all)",
-            {"path": _show(path), "name_max": NAME_MAX, "path_max": PATH_MAX},
-        )
+        raise ValueError(f"path {_show(path)} is too long (at most {NAME_MAX} bytes a component, {PATH_MAX} in all)")
     return path
 
 
@@ -113,11 +106,9 @@ def _must_exist(path: Path, info: ValidationInfo) -> Path:
     try:
         found = path.exists()
     except OSError as exc:
-        raise PydanticCustomError(
-            "path_unusable", "path {path} cannot be used: {why}", {"path": _show(path), "why": exc.strerror or str(exc)}
-        ) from None
+        raise ValueError(f"path {_show(path)} cannot be used: {exc.strerror or exc}") from None
     if not found:
-        raise PydanticCustomError("path_missing", "path {path} does not exist", {"path": _show(path)})
+        raise ValueError(f"path {_show(path)} does not exist")
     return path
 
 
@@ -238,7 +229,7 @@ def _io_map_problems(table: dict[str, int], required: tuple[str, ...]) -> dict[s
     if len(addresses) != len(set(addresses)):
         problems.append(f"two names share one address ({addresses})")
     if problems:
-        raise PydanticCustomError("io_map", "; ".join(problems))
+        raise ValueError("; ".join(problems))
     return table
 
 
@@ -292,10 +283,8 @@ class TrustSection(Section):
         roots = info.data.get("paths") or []
         outside = [p for p in allowed if not any(p == root or root in p.parents for root in roots)]
         if outside:
-            raise PydanticCustomError(
-                "not_in_trust_paths", "{paths} not among trust.paths (nor inside a folder of it)",
-                {"paths": ", ".join(_show(p) for p in outside)},
-            )
+            shown = ", ".join(_show(p) for p in outside)
+            raise ValueError(f"{shown} not among trust.paths (nor inside a folder of it)")
         return allowed
 
 
@@ -309,19 +298,16 @@ def _hex_key(value: Any) -> Any:
     if value is None or isinstance(value, bytes):
         return value
     if not isinstance(value, str):
-        raise PydanticCustomError("key_type", "expected the key as hexadecimal digits (a string)")
+        raise ValueError("expected the key as hexadecimal digits (a string)")
     try:
         return bytes.fromhex(value.strip())
     except ValueError:
-        raise PydanticCustomError("key_hex", "expected the key as hexadecimal digits") from None
+        raise ValueError("expected the key as hexadecimal digits") from None
 
 
 def _key_length(key: bytes | None) -> bytes | None:
     if key is not None and len(key) < AUDIT_KEY_MIN_BYTES:
-        raise PydanticCustomError(
-            "key_short", "the key has {n} bytes; at least {min} are needed",
-            {"n": len(key), "min": AUDIT_KEY_MIN_BYTES},
-        )
+        raise ValueError(f"the key has {len(key)} bytes; at least {AUDIT_KEY_MIN_BYTES} are needed")
     return key
 
 
@@ -340,16 +326,16 @@ class AuditSection(Section):
     def _key_source(self, info: ValidationInfo) -> AuditSection:
         simulated = bool((info.context or {}).get("simulated"))
         if self.key is not None and self.key_file is not None:
-            raise PydanticCustomError("key_twice", "give key_file or key, not both")
+            raise ValueError("give key_file or key, not both")
         if self.generate_key and not simulated:
-            raise PydanticCustomError(
-                "key_generate", "generate_key is for the simulated gate only (gate.simulated = true): "
-                "a real gate's key is provisioned by its operator, so that document hashes stay comparable",
+            raise ValueError(
+                "generate_key is for the simulated gate only (gate.simulated = true): "
+                "a real gate's key is provisioned by its operator, so that document hashes stay comparable"
             )
         if self.key is None and self.key_file is None:
-            raise PydanticCustomError(
-                "key_missing", "a key for the hashes of document numbers is needed: key_file (a file of "
-                "hexadecimal digits) or key (e.g. key = \"${EGATE_AUDIT_KEY}\")",
+            raise ValueError(
+                "a key for the hashes of document numbers is needed: key_file (a file of "
+                'hexadecimal digits) or key (e.g. key = "${EGATE_AUDIT_KEY}")'
             )
         if self.key_file is not None and not (simulated and self.generate_key):
             _read_key_file(self.key_file)
@@ -364,8 +350,8 @@ class AuditSection(Section):
             _create_key_file(self.key_file)
         try:
             return _read_key_file(self.key_file)
-        except PydanticCustomError as exc:
-            raise ConfigError(str(self.key_file), [f"audit.key_file: {exc.message()}"]) from None
+        except ValueError as exc:
+            raise ConfigError(str(self.key_file), [f"audit.key_file: {exc}"]) from None
 
 
 def _read_key_file(path: Path) -> bytes:
@@ -373,9 +359,7 @@ def _read_key_file(path: Path) -> bytes:
         text = path.read_text(encoding="ascii")
     except (OSError, UnicodeDecodeError) as exc:
         why = exc.strerror if isinstance(exc, OSError) and exc.strerror else "not hexadecimal text"
-        raise PydanticCustomError(
-            "key_file", "cannot read the key file {path}: {why}", {"path": _show(path), "why": why}
-        ) from None
+        raise ValueError(f"cannot read the key file {_show(path)}: {why}") from None
     key = _key_length(_hex_key(text))
     assert key is not None
     return key

@@ -16,6 +16,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from biometrics.stock import face_recognition_module
+
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
 
 # Geometry of a normalised face patch: eyes level, 64 px apart, centred at (160, 136) in a 320x352 patch.
@@ -98,7 +100,7 @@ def _read_bgr(path: Path) -> np.ndarray:
 
 
 def _landmarks(bgr: np.ndarray) -> dict[str, list[tuple[int, int]]] | None:
-    import face_recognition
+    face_recognition = face_recognition_module()  # StockUnavailable says how to install it
 
     rgb = np.ascontiguousarray(bgr[:, :, ::-1])
     scale = 1.0
