@@ -118,8 +118,6 @@ def blocking_keys(form: NameForm, query: bool = False) -> set[int]:
     for a in tokens:
         skeleton = _skeleton(a)
         for b in set(form.tokens) - {a}:
-            if b in NAME_PARTICLES and b not in tokens:
-                continue
             if len(b) <= SHORT_TOKEN or not query:
                 keys.add(f"I{skeleton}|{b[0]}")
             if 1 < len(b) <= SHORT_TOKEN:
