@@ -287,6 +287,15 @@ class TrustSection(Section):
             raise ValueError(f"{shown} not among trust.paths (nor inside a folder of it)")
         return allowed
 
+    def open_store(self) -> Any:
+        """A :class:`passport.pki.TrustStore` with every path loaded and the allowed master lists allowed."""
+        from passport.pki import TrustStore
+
+        store = TrustStore(allow_unverified=self.allow_unverified_master_lists)
+        for path in self.paths:
+            store.load_path(path)
+        return store
+
 
 class ListsSection(Section):
     db: ConfigPath = Path("egate-lists.sqlite")

@@ -127,6 +127,15 @@ def test_unverified_master_lists_allowed_only_among_trust_paths(tmp_path: Path) 
     assert p.startswith("trust.allow_unverified_master_lists:") and "not among trust.paths" in p
 
 
+def test_trust_store_from_the_section(tmp_path: Path) -> None:
+    from hardware_mocks.emrtd.pki import make_test_pki
+
+    make_test_pki("UT").write_trust_store(tmp_path / "trust")
+    cfg = parse_config(f"[trust]\npaths = ['trust']\n[audit]\nkey = '{KEY}'\n", "t.toml", tmp_path)
+    store = cfg.trust.open_store()
+    assert len(store.cscas) == 1
+
+
 def test_audit_key_rules(tmp_path: Path) -> None:
     trust = "[trust]\npaths = ['.']\n"
     (p,) = problems_of(trust, tmp_path, essentials=False)
