@@ -84,6 +84,8 @@ class ChipOptions:
     max_le: int = 256
     max_extended_le: int = 65536
     bac: bool = True
+    sfi_refusal: int | None = None  # status word for READ BINARY with a short EF identifier (not supported)
+    start_in_application: bool = False  # the eMRTD application stays selected across resets
 
 
 class _Answer(Exception):
@@ -133,7 +135,10 @@ class EmrtdChip:
                 override = fault.before_command(self, apdu)
                 if override is not None:
                     return override
-            return self._process(bytes(apdu))
+            response = self._process(bytes(apdu))
+            for fault in self.faults:
+                response = fault.after_response(self, bytes(apdu), response)
+            return response
 
     # -- state -----------------------------------------------------------------------------------------
 
@@ -155,7 +160,7 @@ class EmrtdChip:
         self._ca_setup = None
 
     def _reset_state(self) -> None:
-        self._app_selected = False
+        self._app_selected = self.options.start_in_application
         self._current_ef: int | None = None
         self._sm: Any = None
         self._access: str | None = None
@@ -314,6 +319,8 @@ class EmrtdChip:
                 raise _Answer(SW_WRONG_DATA)
             offset = int.from_bytes(offset_do[0].value, "big")
         elif cmd.p1 & 0x80:
+            if self.options.sfi_refusal is not None:
+                raise _Answer(self.options.sfi_refusal)
             if cmd.p1 & 0x60:
                 raise _Answer(SW_WRONG_P1P2)
             fid = self._fid_for_sfi(cmd.p1 & 0x1F)

@@ -2,7 +2,9 @@
 
 Each fault changes the document before the chip is built (:meth:`Fault.apply_files`), the chip's
 capabilities (:meth:`Fault.apply_options`) or its behaviour per command (:meth:`Fault.before_command`,
-:meth:`Fault.before_read`). :func:`parse_fault` turns the command-line form (``slow:0.05``,
+:meth:`Fault.before_read`, :meth:`Fault.after_response`). Some reproduce issuers' quirks that a reader must
+take (``no-sfi``, ``sm-trailer``, ``app-selected``), others attacks it must catch (``com-omits`` with
+``cloned``, ``pace-bad-token``, ``pace-bad-map``, ``bad-mac``). :func:`parse_fault` turns the command-line form (``slow:0.05``,
 ``remove:2:8000``) into a fault.
 """
 
@@ -20,7 +22,7 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 
-from hardware_mocks.emrtd.files import FID_DG, FID_SOD, ChipFiles
+from hardware_mocks.emrtd.files import FID_COM, FID_DG, FID_SOD, ChipFiles
 from hardware_mocks.emrtd.vpcd import CardRemoved
 from passport import tlv
 
@@ -49,6 +51,10 @@ class Fault:
 
     def before_read(self, chip: EmrtdChip, fid: int, offset: int, length: int) -> None:
         """Called before the chip returns ``length`` bytes of ``fid`` from ``offset``."""
+
+    def after_response(self, chip: EmrtdChip, apdu: bytes, response: bytes) -> bytes:
+        """Return the response to send for ``apdu`` (``response`` is what the chip computed)."""
+        return response
 
 
 @dataclass
@@ -175,6 +181,127 @@ class SessionDrop(Fault):
         return None
 
 
+@dataclass
+class ComOmitsDataGroup(Fault):
+    """EF.COM (which no signature covers) leaves out data group ``dg``, e.g. DG14 on a cloned chip so that
+    a reader trusting EF.COM would skip chip authentication."""
+
+    dg: int = 14
+    spec: str = "com-omits"
+
+    def apply_files(self, files: ChipFiles) -> ChipFiles:
+        from passport.lds.com import EFCom, decode_com, encode_com
+        from passport.lds.files import TAG_TO_DG
+
+        com = decode_com(files.files[FID_COM])
+        tags = tuple(t for t in com.tags if TAG_TO_DG.get(t) != self.dg)
+        return files.with_file(FID_COM, encode_com(EFCom(com.lds_version, com.unicode_version, tags)))
+
+
+@dataclass
+class NoShortFileIds(Fault):
+    """A chip that does not take READ BINARY with a short EF identifier and answers it with ``sw``
+    (real chips answer 6986, 6A82, 6B00, 6A86, 6D00 or 6F00)."""
+
+    sw: int = 0x6986
+    spec: str = "no-sfi"
+
+    def apply_options(self, options: ChipOptions) -> ChipOptions:
+        return replace(options, sfi_refusal=self.sw)
+
+
+@dataclass
+class TrailerDiffers(Fault):
+    """Every protected response carries a plain status word that differs from the one in DO'99'
+    (9000 outside when DO'99' holds an error or warning, 6282 outside when DO'99' holds 9000)."""
+
+    spec: str = "sm-trailer"
+
+    def after_response(self, chip: EmrtdChip, apdu: bytes, response: bytes) -> bytes:
+        if not _protected(apdu) or len(response) < 16 or response[-16:-14] != b"\x99\x02":
+            return response
+        inner = response[-14:-12]
+        return response[:-2] + (b"\x62\x82" if inner == b"\x90\x00" else b"\x90\x00")
+
+
+@dataclass
+class StaysInApplication(Fault):
+    """The eMRTD application is still selected when a new connection starts (pcscd and many readers do
+    not power-cycle the card between connections): EF.CardAccess, in the master file, is then not found."""
+
+    spec: str = "app-selected"
+
+    def apply_options(self, options: ChipOptions) -> ChipOptions:
+        return replace(options, start_in_application=True)
+
+
+@dataclass
+class BadResponseMac(Fault):
+    """The MAC of ``count`` protected responses, from the ``after``-th on, is corrupted (a tampered or
+    relayed answer)."""
+
+    after: int = 5
+    count: int = 1
+    seen: int = field(default=0, init=False)
+    spec: str = "bad-mac"
+
+    def after_response(self, chip: EmrtdChip, apdu: bytes, response: bytes) -> bytes:
+        if not _protected(apdu) or len(response) < 12:
+            return response
+        self.seen += 1
+        if not self.after <= self.seen < self.after + self.count:
+            return response
+        return response[:-3] + bytes([response[-3] ^ 0x01]) + response[-2:]
+
+
+@dataclass
+class PaceRefused(Fault):
+    """The chip refuses MSE:Set AT for PACE with ``sw`` (before any key agreement): BAC may follow."""
+
+    sw: int = 0x6A80
+    spec: str = "pace-refused"
+
+    def before_command(self, chip: EmrtdChip, apdu: bytes) -> bytes | None:
+        if len(apdu) >= 4 and apdu[0] == 0x00 and apdu[1:4] == b"\x22\xc1\xa4":
+            return self.sw.to_bytes(2, "big")
+        return None
+
+
+@dataclass
+class PaceBadToken(Fault):
+    """The chip's PACE authentication token T_IC is wrong (the last GENERAL AUTHENTICATE)."""
+
+    spec: str = "pace-bad-token"
+
+    def after_response(self, chip: EmrtdChip, apdu: bytes, response: bytes) -> bytes:
+        if len(apdu) < 4 or apdu[:2] != b"\x00\x86" or response[-2:] != b"\x90\x00":
+            return response
+        at = response.find(b"\x86\x08")
+        if at < 0:
+            return response
+        out = bytearray(response)
+        out[at + 9] ^= 0x01
+        return bytes(out)
+
+
+@dataclass
+class PaceBadMapping(Fault):
+    """The chip's mapping public key (GENERAL AUTHENTICATE step 2) is not a valid group element."""
+
+    spec: str = "pace-bad-map"
+
+    def after_response(self, chip: EmrtdChip, apdu: bytes, response: bytes) -> bytes:
+        if len(apdu) < 8 or apdu[:2] != b"\x10\x86" or b"\x82" not in response[:4]:
+            return response
+        if response[-2:] != b"\x90\x00" or len(response) < 8:
+            return response
+        return response[:-3] + bytes([response[-3] ^ 0x01]) + response[-2:]
+
+
+def _protected(apdu: bytes) -> bool:
+    return len(apdu) >= 4 and apdu[0] & 0x0C == 0x0C
+
+
 def _foreign_key(key: Any) -> bytes | None:
     """A fresh private key (PKCS#8 DER) of the same kind as ``key``: RSA of the same size, EC on the same
     curve (explicit-parameter curves such as brainpoolP224r1 go through ``ecdsa``)."""
@@ -241,11 +368,21 @@ _FAULTS: dict[str, tuple[type[Fault], tuple[str, ...]]] = {
     "short-reads": (ShortReadsOnly, ("max_le",)),
     "remove": (RemovedDuringRead, ("dg", "offset")),
     "sm-drop": (SessionDrop, ("after",)),
+    "com-omits": (ComOmitsDataGroup, ("dg",)),
+    "no-sfi": (NoShortFileIds, ("sw",)),
+    "sm-trailer": (TrailerDiffers, ()),
+    "app-selected": (StaysInApplication, ()),
+    "bad-mac": (BadResponseMac, ("after", "count")),
+    "pace-refused": (PaceRefused, ("sw",)),
+    "pace-bad-token": (PaceBadToken, ()),
+    "pace-bad-map": (PaceBadMapping, ()),
 }
 
 FAULT_HELP = (
     "altered-dg[:DG] (default 1), cloned, unknown-dsc, slow[:SECONDS] (0.05), short-reads[:MAXLE] (0xDF), "
-    "remove[:DG[:OFFSET]] (2, 4000), sm-drop[:N] (10)"
+    "remove[:DG[:OFFSET]] (2, 4000), sm-drop[:N] (10), com-omits[:DG] (14), no-sfi[:SW] (0x6986), "
+    "sm-trailer, app-selected, bad-mac[:N[:COUNT]] (5, 1), pace-refused[:SW] (0x6A80), pace-bad-token, "
+    "pace-bad-map"
 )
 
 
