@@ -49,3 +49,30 @@ class AuthenticationError(PassportError):
 
 class TransportError(PassportError):
     """The transport beneath the library failed (reader gone, card removed, timeout)."""
+
+
+class AttackSuspected(PassportError):
+    """The chip, or something between it and the reader, failed a cryptographic check that a genuine chip
+    on an honest link passes: the read ends and is reported as a suspected attack, with no fallback.
+
+    ``code`` names the check (``pace_check_failed``, ``sm_mac_failures``); ``result`` is the partial
+    :class:`passport.document.ChipReadResult` when :func:`passport.reader.read_passport` raised it.
+    """
+
+    code = "attack_suspected"
+
+    def __init__(self, message: str, code: str | None = None):
+        super().__init__(message)
+        if code is not None:
+            self.code = code
+        self.result: object = None
+
+
+class PaceCheckFailed(AttackSuspected, AccessControlError):
+    """PACE failed a check on the chip's answers (authentication token, mapping, key, malformed data)."""
+
+    code = "pace_check_failed"
+
+
+class PaceRefused(AccessControlError):
+    """The chip refused PACE before any key agreement (MSE:Set AT or the encrypted nonce): BAC may follow."""

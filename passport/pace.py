@@ -13,16 +13,25 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from ecdsa import ellipticcurve
 from ecdsa.curves import Curve
 
-from passport import crypto
+from passport import crypto, ecdh
 from passport.apdu import CommandAPDU, ResponseAPDU, mse_set_at
 from passport.crypto import CipherName
-from passport.errors import AccessControlError, APDUError, SecureMessagingError, TLVError
+from passport.errors import (
+    AccessControlError,
+    APDUError,
+    PaceCheckFailed,
+    PaceRefused,
+    SecureMessagingError,
+    TLVError,
+)
 from passport.pace_params import (
     DHGroup,
     PaceAlgorithm,
@@ -128,7 +137,10 @@ class DhOps:
 
 
 class EcOps:
-    """Arithmetic on a prime curve (``ecdsa`` points); elements encode as uncompressed points 04||X||Y."""
+    """Arithmetic on a prime curve (``ecdsa`` points); elements encode as uncompressed points 04||X||Y.
+
+    Products with secret scalars (ephemeral keys, the nonce) go through :mod:`passport.ecdh` (OpenSSL,
+    constant time) on the curves OpenSSL knows; python-ecdsa adds points and serves the other curves."""
 
     kind = "ECDH"
 
@@ -151,7 +163,13 @@ class EcOps:
         return secrets.randbelow(self.curve.order - 1) + 1
 
     def public(self, private: int) -> ellipticcurve.PointJacobi:
-        return self.generator * private
+        return self._multiply(self.generator, private)
+
+    def _multiply(self, point: ellipticcurve.PointJacobi, k: int) -> ellipticcurve.PointJacobi:
+        try:
+            return ecdh.multiply(self.curve, point, k)
+        except ecdh.ECDHError as exc:
+            raise AccessControlError(f"ECDH: {exc}") from exc
 
     def encode(self, element: ellipticcurve.PointJacobi) -> bytes:
         n = self.field_size
@@ -169,10 +187,7 @@ class EcOps:
         return self.point(x, y)
 
     def agree(self, private: int, peer: ellipticcurve.PointJacobi) -> ellipticcurve.PointJacobi:
-        shared = peer * private
-        if shared == ellipticcurve.INFINITY:
-            raise AccessControlError("ECDH key agreement gave the point at infinity")
-        return shared
+        return self._multiply(peer, private)
 
     def shared_secret(self, element: ellipticcurve.PointJacobi) -> bytes:
         """The x-coordinate, the octet string the KDF takes (§9.7.1 note)."""
@@ -180,7 +195,7 @@ class EcOps:
 
     def generic_map(self, nonce: int, shared: ellipticcurve.PointJacobi) -> ellipticcurve.PointJacobi:
         """Ĝ = s·G + H (§4.4.3.3.1)."""
-        mapped = self.curve.generator * nonce + shared
+        mapped = self._multiply(self.curve.generator, nonce) + shared
         if mapped == ellipticcurve.INFINITY:
             raise AccessControlError("generic mapping gave the point at infinity")
         return self.point(mapped.x(), mapped.y())
@@ -358,7 +373,8 @@ def verify_chip_authentication_mapping(
 
 @dataclass(repr=False)
 class PaceTrace:
-    """Every intermediate value of one PACE run (for tests and diagnostics; holds secrets, never log it)."""
+    """Every intermediate value of one PACE run, session keys included. Only tests and diagnostics ask for
+    one (``perform_pace(..., trace=PaceTrace())``); a read never keeps it. Never log it."""
 
     k: bytes = b""
     k_pi: bytes = b""
@@ -382,6 +398,8 @@ class PaceTrace:
 
 @dataclass(repr=False)
 class PaceResult:
+    """The outcome of PACE: the secure-messaging session and what the chip authentication mapping needs."""
+
     sm: SecureMessaging
     algorithm: PaceAlgorithm
     parameter_id: int
@@ -389,7 +407,6 @@ class PaceResult:
     chip_authentication_data: bytes | None = None  # CA_IC (CAM), to verify against the DG14 / CardSecurity key
     chip_mapping_public_key: bytes | None = None  # PK_Map,IC (GM/CAM)
     certification_authority_references: tuple[bytes, ...] = ()
-    trace: PaceTrace = field(default_factory=PaceTrace)
 
     def verify_chip_authentication(self, pk_ic: bytes) -> bool:
         """CAM: check PK_Map,IC = CA_IC · PK_IC for the chip's static public key ``pk_ic``."""
@@ -406,7 +423,21 @@ def mse_set_at_pace(algorithm: PaceAlgorithm, password_ref: PasswordRef, paramet
     return mse_set_at(data)
 
 
+@contextmanager
+def _checking(step: str) -> Iterator[None]:
+    """A check of the chip's answer that fails is a :class:`PaceCheckFailed` (attack suspicion)."""
+    try:
+        yield
+    except PaceCheckFailed:
+        raise
+    except AccessControlError as exc:
+        raise PaceCheckFailed(f"PACE {step}: {exc}") from exc
+
+
 class _Exchange:
+    """The APDUs of one PACE run: refusals before key agreement are :class:`PaceRefused`, later ones
+    :class:`AccessControlError`; malformed answers :class:`PaceCheckFailed`."""
+
     def __init__(self, transport: Transport, trace: PaceTrace):
         self.transport = transport
         self.trace = trace
@@ -418,15 +449,19 @@ class _Exchange:
         try:
             return ResponseAPDU.from_bytes(raw)
         except APDUError as exc:
-            raise AccessControlError(f"PACE {step}: {exc}") from exc
+            raise PaceCheckFailed(f"PACE {step}: {exc}") from exc
 
-    def general_authenticate(self, inner: bytes, step: str, *, last: bool = False, big: bool = False) -> TLV:
+    def general_authenticate(
+        self, inner: bytes, step: str, *, first: bool = False, last: bool = False, big: bool = False
+    ) -> TLV:
         data = encode(0x7C, inner)
         extended = big or len(data) > 255
         cmd = CommandAPDU(0x00 if last else 0x10, 0x86, 0x00, 0x00, data, le=65536 if extended else 256,
                           force_extended=extended)
         resp = self.send(cmd, step)
         if not resp.ok:
+            if first:
+                raise PaceRefused(f"PACE {step} refused with {resp.sw:04X}")
             if last and resp.sw == 0x6300:
                 raise AccessControlError("PACE failed: the chip rejected the authentication token (wrong password?)")
             raise AccessControlError(f"PACE {step} failed with {resp.sw:04X}")
@@ -435,18 +470,27 @@ class _Exchange:
         try:
             outer, rest = decode_one(resp.data)
             if outer.tag != 0x7C or rest:
-                raise AccessControlError(f"PACE {step}: response is not one dynamic authentication data object")
+                raise PaceCheckFailed(f"PACE {step}: response is not one dynamic authentication data object")
             outer.children()
         except TLVError as exc:
-            raise AccessControlError(f"PACE {step}: malformed response: {exc}") from exc
+            raise PaceCheckFailed(f"PACE {step}: malformed response: {exc}") from exc
         return outer
 
 
 def _child(outer: TLV, tag: int, step: str) -> bytes:
     found = outer.find(tag)
     if found is None:
-        raise AccessControlError(f"PACE {step}: tag {tag:02X} missing in the chip's answer")
+        raise PaceCheckFailed(f"PACE {step}: tag {tag:02X} missing in the chip's answer")
     return found.value
+
+
+@dataclass
+class _Fixed:
+    """The terminal's ephemeral values when a test fixes them (worked examples), else None: random."""
+
+    mapping_key: int | None = None
+    agreement_key: int | None = None
+    terminal_nonce: bytes | None = None
 
 
 def perform_pace(
@@ -460,6 +504,7 @@ def perform_pace(
     terminal_nonce: bytes | None = None,
     k_pi: bytes | None = None,
     send_parameter_id: bool = True,
+    trace: PaceTrace | None = None,
 ) -> PaceResult:
     """Run PACE over ``transport`` and return the secure-messaging session.
 
@@ -467,70 +512,96 @@ def perform_pace(
     ``password_ref="MRZ"``, or the CAN. ``mapping_key``, ``agreement_key`` and ``terminal_nonce`` fix the
     terminal's ephemeral values (tests); ``k_pi`` replaces the password-derived key (Appendix H gives K_pi
     directly). ``send_parameter_id`` adds tag 84 to MSE:Set AT (needed when the chip offers several
-    parameter sets; the worked examples omit it).
+    parameter sets; the worked examples omit it). ``trace`` (tests only) receives every intermediate value.
+
+    Raises :class:`PaceRefused` when the chip refuses PACE before key agreement (BAC may follow),
+    :class:`PaceCheckFailed` when an answer of the chip fails a check (no fallback: attack suspicion),
+    :class:`AccessControlError` otherwise (wrong password, a refusal after key agreement began).
     """
     algorithm = info.algorithm
     ops = group_ops(algorithm, info.parameter_id)
     if password_ref not in PASSWORD_REFERENCES:
         raise AccessControlError(f"password reference {password_ref!r} (want 'MRZ' or 'CAN')")
-    trace = PaceTrace()
+    trace = trace if trace is not None else PaceTrace()
     ex = _Exchange(transport, trace)
     trace.k = password_key(password, password_ref)
     trace.k_pi = k_pi if k_pi is not None else derive_kpi(trace.k, algorithm)
-    cipher = algorithm.cipher
+    fixed = _Fixed(mapping_key, agreement_key, terminal_nonce)
     big = (ops.group.size if isinstance(ops, DhOps) else 2 * ops.field_size + 1) > 200
 
     mse = ex.send(mse_set_at_pace(algorithm, password_ref, info.parameter_id if send_parameter_id else None),
                   "MSE:Set AT")
     if not mse.ok:
-        raise AccessControlError(f"PACE MSE:Set AT for {algorithm.name} rejected with {mse.sw:04X}")
+        raise PaceRefused(f"PACE MSE:Set AT for {algorithm.name} rejected with {mse.sw:04X}")
+    _encrypted_nonce(ex, algorithm)
+    mapped, chip_mapping_public = _map_nonce(ex, ops, algorithm, fixed, big)
+    _key_agreement(ex, ops.with_generator(mapped), algorithm, fixed, big)  # type: ignore[arg-type]
+    answer = _mutual_authentication(ex, algorithm)
+    cars = tuple(child.value for child in answer.children() if child.tag in (0x87, 0x88))
+    ca_data = None
+    if algorithm.mapping == "CAM":
+        with _checking("chip authentication data"):
+            ca_data = decrypt_chip_authentication_data(trace.ks_enc, _child(answer, 0x8A, "mutual authentication"))
+    sm = SecureMessaging(trace.ks_enc, trace.ks_mac, 0, algorithm.cipher)
+    return PaceResult(sm, algorithm, info.parameter_id, algorithm.mapping, ca_data, chip_mapping_public, cars)
 
-    # 1. encrypted nonce
-    answer = ex.general_authenticate(b"", "encrypted nonce")
-    trace.encrypted_nonce = _child(answer, 0x80, "encrypted nonce")
-    trace.nonce = decrypt_nonce(trace.k_pi, trace.encrypted_nonce, cipher)
-    s = int.from_bytes(trace.nonce, "big")
 
-    # 2. map nonce
-    chip_mapping_public: bytes | None = None
+def _encrypted_nonce(ex: _Exchange, algorithm: PaceAlgorithm) -> None:
+    """Step 1: the chip's nonce s, encrypted with K_pi."""
+    answer = ex.general_authenticate(b"", "encrypted nonce", first=True)
+    trace = ex.trace
+    with _checking("encrypted nonce"):
+        trace.encrypted_nonce = _child(answer, 0x80, "encrypted nonce")
+        trace.nonce = decrypt_nonce(trace.k_pi, trace.encrypted_nonce, algorithm.cipher)
+
+
+def _map_nonce(ex: _Exchange, ops: GroupOps, algorithm: PaceAlgorithm, fixed: _Fixed, big: bool) -> tuple[Any, bytes | None]:
+    """Step 2: the mapped generator (integrated mapping from the nonces, else generic mapping with an
+    ephemeral key agreement); returns it and the chip's mapping public key (GM/CAM)."""
+    trace = ex.trace
     if algorithm.mapping == "IM":
-        t = terminal_nonce if terminal_nonce is not None else secrets.token_bytes(terminal_nonce_length(algorithm))
+        t = fixed.terminal_nonce if fixed.terminal_nonce is not None else secrets.token_bytes(
+            terminal_nonce_length(algorithm))
         trace.terminal_nonce = t
         ex.general_authenticate(encode(0x81, t), "map nonce")
-        trace.pseudo_random = pseudo_random(trace.nonce, t, ops.prime, algorithm)
-        mapped = ops.integrated_map(int.from_bytes(trace.pseudo_random, "big") % ops.prime)
-    else:
-        sk_map = mapping_key if mapping_key is not None else ops.random_private()
-        trace.mapping_public_ifd = ops.encode(ops.public(sk_map))
-        answer = ex.general_authenticate(encode(0x81, trace.mapping_public_ifd), "map nonce", big=big)
-        chip_mapping_public = trace.mapping_public_ic = _child(answer, 0x82, "map nonce")
-        shared_map = ops.agree(sk_map, ops.decode(chip_mapping_public))
+        with _checking("map nonce"):
+            trace.pseudo_random = pseudo_random(trace.nonce, t, ops.prime, algorithm)
+            mapped = ops.integrated_map(int.from_bytes(trace.pseudo_random, "big") % ops.prime)
+        trace.mapped_generator = ops.encode(mapped)
+        return mapped, None
+    sk_map = fixed.mapping_key if fixed.mapping_key is not None else ops.random_private()
+    trace.mapping_public_ifd = ops.encode(ops.public(sk_map))
+    answer = ex.general_authenticate(encode(0x81, trace.mapping_public_ifd), "map nonce", big=big)
+    with _checking("map nonce"):
+        trace.mapping_public_ic = _child(answer, 0x82, "map nonce")
+        shared_map = ops.agree(sk_map, ops.decode(trace.mapping_public_ic))
         trace.mapping_shared = ops.encode(shared_map)
-        mapped = ops.generic_map(s, shared_map)
+        mapped = ops.generic_map(int.from_bytes(trace.nonce, "big"), shared_map)
     trace.mapped_generator = ops.encode(mapped)
-    eph = ops.with_generator(mapped)
+    return mapped, trace.mapping_public_ic
 
-    # 3. key agreement
-    sk = agreement_key if agreement_key is not None else eph.random_private()
+
+def _key_agreement(ex: _Exchange, eph: GroupOps, algorithm: PaceAlgorithm, fixed: _Fixed, big: bool) -> None:
+    """Step 3: ephemeral key agreement on the mapped generator; derives KS_enc and KS_mac."""
+    trace = ex.trace
+    sk = fixed.agreement_key if fixed.agreement_key is not None else eph.random_private()
     trace.public_ifd = eph.encode(eph.public(sk))
     answer = ex.general_authenticate(encode(0x83, trace.public_ifd), "key agreement", big=big)
-    trace.public_ic = _child(answer, 0x84, "key agreement")
-    if trace.public_ic == trace.public_ifd:
-        raise AccessControlError("PACE: the chip echoed the terminal's ephemeral public key")
-    trace.shared_secret = eph.shared_secret(eph.agree(sk, eph.decode(trace.public_ic)))
+    with _checking("key agreement"):
+        trace.public_ic = _child(answer, 0x84, "key agreement")
+        if trace.public_ic == trace.public_ifd:
+            raise PaceCheckFailed("PACE: the chip echoed the terminal's ephemeral public key")
+        trace.shared_secret = eph.shared_secret(eph.agree(sk, eph.decode(trace.public_ic)))
     trace.ks_enc, trace.ks_mac = session_keys(trace.shared_secret, algorithm)
 
-    # 4. mutual authentication
+
+def _mutual_authentication(ex: _Exchange, algorithm: PaceAlgorithm) -> TLV:
+    """Step 4: exchange of the authentication tokens; the chip's must verify."""
+    trace = ex.trace
     trace.token_ifd = authentication_token(algorithm, trace.ks_mac, trace.public_ic)
     answer = ex.general_authenticate(encode(0x85, trace.token_ifd), "mutual authentication", last=True)
     trace.token_ic = _child(answer, 0x86, "mutual authentication")
     expected = authentication_token(algorithm, trace.ks_mac, trace.public_ifd)
     if not crypto.constant_time_equal(trace.token_ic, expected):
-        raise AccessControlError("PACE failed: the chip's authentication token does not verify")
-    cars = tuple(child.value for child in answer.children() if child.tag in (0x87, 0x88))
-    ca_data = None
-    if algorithm.mapping == "CAM":
-        ca_data = decrypt_chip_authentication_data(trace.ks_enc, _child(answer, 0x8A, "mutual authentication"))
-
-    sm = SecureMessaging(trace.ks_enc, trace.ks_mac, 0, cipher)
-    return PaceResult(sm, algorithm, info.parameter_id, algorithm.mapping, ca_data, chip_mapping_public, cars, trace)
+        raise PaceCheckFailed("PACE failed: the chip's authentication token does not verify")
+    return answer

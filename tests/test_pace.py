@@ -18,6 +18,7 @@ from passport.pace import (
     DhOps,
     EcOps,
     PaceInfo,
+    PaceTrace,
     authentication_token,
     cam_iv,
     decrypt_chip_authentication_data,
@@ -299,10 +300,10 @@ def test_g2_dh_generic_mapping_values() -> None:
 def test_g_terminal_against_the_published_transcript(vec: type) -> None:
     transport = ScriptedTransport(vec.transcript)
     info = PaceInfo(vec.oid, 2, vec.pace_info[-1])
+    t = PaceTrace()
     result = perform_pace(transport, G_MRZ, "MRZ", info, mapping_key=vec.sk_map_ifd, agreement_key=vec.sk_ifd,
-                          send_parameter_id=False)
+                          send_parameter_id=False, trace=t)
     assert not transport.script
-    t = result.trace
     assert (t.k, t.k_pi, t.encrypted_nonce, t.nonce) == (G_K, G_KPI, vec.z, vec.s)
     assert (t.mapping_public_ifd, t.mapping_public_ic, t.mapping_shared) == (vec.pk_map_ifd, vec.pk_map_ic,
                                                                               vec.shared_h)
@@ -477,10 +478,10 @@ def test_h_terminal_and_chip_run_the_worked_example(vec: type) -> None:
     ]
     chip = MiniChip(PaceChip(b"unused", "MRZ", vec.parameter_id, vec.oid, nonce=vec.s, agreement_key=vec.sk_ic,
                              k_pi=H_KPI))
+    t = PaceTrace()
     result = perform_pace(chip, b"unused", "MRZ", PaceInfo(vec.oid, 2, vec.parameter_id), agreement_key=vec.sk_ifd,
-                          terminal_nonce=vec.t, k_pi=H_KPI, send_parameter_id=False)
+                          terminal_nonce=vec.t, k_pi=H_KPI, send_parameter_id=False, trace=t)
     assert chip.log == expected
-    t = result.trace
     assert (t.nonce, t.terminal_nonce, t.pseudo_random, t.mapped_generator) == (vec.s, vec.t, vec.r, vec.mapped)
     assert (t.shared_secret, t.ks_enc, t.ks_mac, t.token_ifd, t.token_ic) == (
         vec.shared, vec.ks_enc, vec.ks_mac, vec.t_ifd, vec.t_ic)
@@ -590,13 +591,14 @@ def test_i1_chip_authentication_mapping_values() -> None:
 
 def test_i1_terminal_against_the_published_transcript() -> None:
     transport = ScriptedTransport(I1.transcript)
+    trace = PaceTrace()
     result = perform_pace(transport, I1.mrz, "MRZ", PaceInfo(I1.oid, 2, 13), mapping_key=I1.sk_map_ifd,
-                          agreement_key=I1.sk_ifd, send_parameter_id=False)
+                          agreement_key=I1.sk_ifd, send_parameter_id=False, trace=trace)
     assert not transport.script
     assert result.mapping == "CAM"
     assert result.chip_authentication_data == I1.ca_ic
     assert result.chip_mapping_public_key == I1.pk_map_ic
-    assert result.trace.mapped_generator == I1.mapped
+    assert trace.mapped_generator == I1.mapped
     assert (result.sm.ks_enc, result.sm.ks_mac) == (I1.ks_enc, I1.ks_mac)
     assert result.verify_chip_authentication(I1.static_pk)
 
