@@ -4,8 +4,9 @@ A protected command is ``[DO'87' | DO'85'] [DO'97'] DO'8E'``; a protected respon
 ``[DO'87' | DO'85'] DO'99' DO'8E'`` followed by the status word. The send sequence counter (SSC) is
 incremented before every command and every response, so a command uses SSC+1 and its response SSC+2.
 
-Every response is authenticated before anything in it is used. A response that carries no secure-messaging
-objects at all is an error too: 6987/6988 mean that the chip dropped the session; any other bare status word
+Every response is authenticated before anything in it is used; its status word is the one protected in
+DO'99' (a different plain trailer, which some chips send, is recorded in ``trailer_mismatch`` and not
+believed). A response that carries no secure-messaging objects at all is an error too: 6987/6988 mean that the chip dropped the session; any other bare status word
 is reported as :class:`UnprotectedStatusError` (it carries the status word, but it is not authenticated).
 The SSC has been incremented for such a response as for any other; after 6987/6988 the session is over
 (§9.8.5) and a new BAC/PACE is needed.
@@ -112,6 +113,7 @@ class SecureMessaging:
         if not 0 <= ssc < 1 << (8 * self.block_size):
             raise ValueError("SSC does not fit the cipher block")
         self.ssc = ssc
+        self.trailer_mismatch: tuple[int, int] | None = None  # (DO'99', plain trailer) when they last differed
 
     def __repr__(self) -> str:  # never show keys
         return f"SecureMessaging(cipher={self.cipher}, key_bits={len(self.ks_enc) * 8}, ssc={self.ssc:X})"
@@ -202,9 +204,8 @@ class SecureMessaging:
         status = next(value for tag, value, *_ in dos if tag == 0x99)
         if len(status) != 2:
             raise SecureMessagingError(f"DO'99' of {len(status)} bytes")
-        if status != bytes([resp.sw1, resp.sw2]):
-            raise SecureMessagingError(
-                f"status word {resp.sw:04X} differs from the protected one {status.hex().upper()}")
+        if status != bytes([resp.sw1, resp.sw2]):  # the plain trailer is not authenticated: DO'99' counts
+            self.trailer_mismatch = (int.from_bytes(status, "big"), resp.sw)
         data = b""
         if tags[0] in (0x85, 0x87):
             data = self.decrypt_data_object(tags[0], dos[0][1])

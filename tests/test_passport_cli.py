@@ -105,7 +105,8 @@ def test_read_json_and_out(capsys, tmp_path, vpcd_host, vpcd_reader_name, test_p
     assert code == 0, err
     result = json.loads(out)
     assert result["access"] == "PACE"
-    assert result["files_read"] == ["EF.COM", "DG1", "DG2", "DG14", "EF.SOD"]
+    assert result["files_read"] == ["EF.COM", "DG1", "DG2", "EF.SOD", "DG14"]
+    assert result["verified"] is True and result["problems"] == [] and result["data_groups_in_sod"] == [1, 2, 3, 4, 14]
     assert result["access_protected"] == ["DG3", "DG4"]
     assert result["mrz"]["surname"] == "MUSTERMANN" and result["mrz"]["document_number"] == "C11T002JM"
     assert result["face"] == {"format": "JPEG2000", "width": 337, "height": 449, "size": 14999}
@@ -130,6 +131,30 @@ def test_read_clone_human_output_exit_1(capsys, vpcd_host, vpcd_reader_name) -> 
     assert code == 1
     assert "access BAC" in out and "MUSTERMANN" in out and "possible clone" in out
     assert "Chip authentication: FAILED" in out
+
+
+@pytest.mark.pcsc
+def test_read_without_trust_is_not_verified_exit_1(capsys, vpcd_host, vpcd_reader_name, test_pki) -> None:  # type: ignore[no-untyped-def]
+    pki, _ = test_pki
+    files = load_chip_files(shared_data("emrtd", "tr03105"))
+    _insert(vpcd_host, vpcd_reader_name, EmrtdChip(files, faults=[ResignedSOD(pki.dsc.certificate,
+                                                                               pki.dsc.private_key)]))
+    code, out, _ = _run(capsys, "read", "--reader", vpcd_reader_name, "--doc-number", "C11T002JM", "--birth",
+                        "960812", "--expiry", "231031", "--json")
+    result = json.loads(out)
+    assert code == 1 and result["verified"] is False and result["problems"] == ["passive_auth_not_performed"]
+    assert result["chip_auth"]["valid"] is True
+
+
+@pytest.mark.pcsc
+def test_read_ended_as_attack_exit_1(capsys, vpcd_host, vpcd_reader_name) -> None:  # type: ignore[no-untyped-def]
+    files = load_chip_files(shared_data("emrtd", "tr03105"))
+    _insert(vpcd_host, vpcd_reader_name, EmrtdChip(files, faults=[parse_fault("pace-bad-token")]))
+    code, out, err = _run(capsys, "read", "--reader", vpcd_reader_name, "--doc-number", "C11T002JM", "--birth",
+                          "960812", "--expiry", "231031", "--json")
+    assert code == 1 and "attack suspected (pace_check_failed)" in err
+    result = json.loads(out)
+    assert result["attack_suspected"] is True and result["problems"] == ["pace_check_failed"]
 
 
 @pytest.mark.pcsc

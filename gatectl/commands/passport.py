@@ -1,7 +1,9 @@
 """``egate passport read|verify``: read an ePassport chip through a PC/SC reader, or check saved files.
 
-Exit codes: 0 read (and verified when ``--trust`` is given), 1 verification failed, 2 usage, 3 device or
-chip error (no reader, no card, card pulled, access refused, malformed chip data).
+Exit codes: 0 verified (passive authentication against ``--trust`` passed, the chip proved its key where
+EF.SOD requires it, nothing else failed), 1 not verified (including no trust store, and a read ended as a
+suspected attack), 2 usage, 3 device or chip error (no reader, no card, card pulled, access refused,
+malformed mandatory file).
 """
 
 from __future__ import annotations
@@ -24,10 +26,13 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     read = psub.add_parser(
         "read",
         help="read a chip (PACE, BAC fallback) and authenticate it",
-        description="Read an ePassport chip: PACE (or BAC), EF.COM, the data groups and EF.SOD, then "
-        "passive authentication (with --trust), chip or active authentication.",
-        epilog="--out writes the raw chip files (EF_COM.bin, DG1.bin, EF_SOD.bin ...) but never DG2 (nor "
-        "DG3/DG4): the face image is biometric data and stays in memory for the read only.",
+        description="Read an ePassport chip: PACE (BAC only if the chip offers no PACE or refuses it before "
+        "key agreement), EF.COM, DG1, DG2, EF.SOD and the data groups EF.SOD lists, then passive "
+        "authentication (needs --trust) and the chip or active authentication EF.SOD requires.",
+        epilog="Exit status 0 verified, 1 not verified (also without a trust store, or when the read ended "
+        "as a suspected attack), 2 usage error, 3 reader or chip error. --out writes the raw chip files "
+        "(EF_COM.bin, DG1.bin, EF_SOD.bin ...) but never DG2 (nor DG3/DG4): the face image is biometric data "
+        "and stays in memory for the read only.",
     )
     read.add_argument("--reader", help="PC/SC reader name or pcsc:// URL (default: the configured reader)")
     read.add_argument("--config", help="gate configuration: its reader, and its trust store unless --trust")
@@ -154,7 +159,7 @@ def _err(message: str) -> None:
 
 def cmd_read(args: argparse.Namespace) -> int:
     from devices.base import DeviceError
-    from passport.errors import PassportError, TransportError
+    from passport.errors import AttackSuspected, PassportError, TransportError
     from passport.reader import read_passport
 
     try:
@@ -190,6 +195,11 @@ def cmd_read(args: argparse.Namespace) -> int:
         result = read_passport(
             reader, key, trust=trust, extended_length=False if args.no_extended_length else None
         )
+    except AttackSuspected as exc:
+        _err(f"attack suspected ({exc.code}): {exc}; the read was ended")
+        if args.json and exc.result is not None:
+            print(json.dumps(exc.result.as_dict(), indent=2))  # type: ignore[attr-defined]
+        return EXIT_VERIFY_FAILED
     except (DeviceError, TransportError) as exc:
         _err(f"reader or card failed: {exc}")
         return EXIT_DEVICE
@@ -201,11 +211,7 @@ def cmd_read(args: argparse.Namespace) -> int:
 
     if args.out:
         write_files(result.files, Path(args.out))
-    code = EXIT_OK
-    if (trust is not None and result.passive_auth_valid is not True) or result.clone_suspected:
-        code = EXIT_VERIFY_FAILED
-    elif result.errors:  # a data group the chip returned is malformed
-        code = EXIT_DEVICE
+    code = EXIT_OK if result.verified else EXIT_VERIFY_FAILED
     if args.json:
         print(json.dumps(result.as_dict(), indent=2))
     else:
@@ -237,8 +243,11 @@ def format_read(result: Any, reader_name: str) -> str:
             lines.append(f"{label}: {state}{' - ' + outcome.detail if outcome.detail else ''}")
     if result.clone_suspected:
         lines.append("WARNING: the chip did not prove its key: possible clone")
+    lines.extend(f"{f.kind}: {f.code}{' - ' + f.detail if f.detail else ''}" for f in result.findings)
     lines.extend(f"warning: {w}" for w in result.warnings)
     lines.extend(f"error: {e}" for e in result.errors)
+    verdict = "yes" if result.verified else "NO (" + ", ".join(result.problems or ["see above"]) + ")"
+    lines.append(f"Verified: {verdict}")
     return "\n".join(lines)
 
 
@@ -246,7 +255,7 @@ def format_passive(pa: Any) -> list[str]:
     from passport.document import passive_auth_dict
 
     if pa is None:
-        return ["Passive authentication: not performed (no --trust)"]
+        return ["Passive authentication: not performed (no --trust): the document is not verified"]
     d = passive_auth_dict(pa) or {}
     verdict = "valid" if d.get("valid") else "FAILED"
     out = [f"Passive authentication: {verdict}",
