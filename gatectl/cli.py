@@ -7,6 +7,8 @@ import importlib
 import logging
 import sys
 
+from gatectl.config import ConfigError
+
 # Sub-command modules, each with ``register(subparsers)``; the parser they add sets ``func``.
 COMMAND_MODULES = [
     "gatectl.commands.diag",
@@ -50,6 +52,9 @@ def main(argv: list[str] | None = None) -> int:
         return int(args.func(args) or 0)
     except KeyboardInterrupt:
         return 130
+    except ConfigError as exc:  # every command: the file's problems, by key, and status 2
+        print(exc, file=sys.stderr)
+        return 2
     except ModuleNotFoundError as exc:
         if (exc.name or "").split(".")[0] != "hardware_mocks":
             raise

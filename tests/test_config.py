@@ -271,3 +271,17 @@ def test_cli_missing_file(tmp_path: Path) -> None:
         capture_output=True, text=True, timeout=60,
     )
     assert out.returncode == 2 and "cannot read the file" in out.stderr
+
+
+def test_cli_reports_a_configuration_error_from_any_command(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import gatectl.commands.diag as diag
+    from gatectl.cli import main
+
+    def broken(args: object) -> int:
+        raise ConfigError("x.toml", ["gate.id: expected a string, got integer 3"])
+
+    monkeypatch.setattr(diag, "run", broken)
+    assert main(["diag"]) == 2
+    assert "x.toml: invalid configuration\n  - gate.id: expected a string" in capsys.readouterr().err
