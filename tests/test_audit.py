@@ -285,3 +285,9 @@ def test_cli_export(store: Path, tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert out.read_text().splitlines()[0] == "seq,time,kind,tx,decision,body,prev_hash,hash"
     with pytest.raises(SystemExit):
         main(["audit", "export", "--db", str(store), "--from", "yesterday", "--to", "2025-12-02"])
+
+
+def test_bench_audit_runs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["bench", "audit", "--transactions", "3", "--dir", str(tmp_path), "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["ok"] and result["records"] == 21 and list(tmp_path.iterdir()) == []
