@@ -196,7 +196,7 @@ class ListStore:
     def history(self) -> list[dict]:
         cur = self.db.execute(
             "SELECT kind, name, version, sha256, imported_at, rows, file_name, current FROM list_versions "
-            "ORDER BY imported_at, version"
+            "ORDER BY rowid"
         )
         cols = [d[0] for d in cur.description]
         return [dict(zip(cols, row, strict=True)) for row in cur]

@@ -1,0 +1,164 @@
+"""List store: validated all-or-nothing imports with versions, SLTD and trusted-traveller look-ups, FtM."""
+
+from __future__ import annotations
+
+import datetime
+import json
+from pathlib import Path
+
+import pytest
+
+from gatectl.lists import ListImportError, ListStore
+
+HEADER = "full_name,first_name,middle_name,last_name,gender,date_of_birth,place_of_birth,nationality\n"
+GOOD = HEADER + "Jörg Müller,Jörg,,Müller,male,1961-05-14,Köln,Germany\nЖуков Георгий,,,,,1896,,RU\n"
+TODAY = datetime.date(2026, 12, 1)
+
+
+def write(tmp_path: Path, name: str, content: str | bytes) -> Path:
+    path = tmp_path / name
+    path.write_bytes(content.encode() if isinstance(content, str) else content)
+    return path
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> ListStore:
+    s = ListStore(tmp_path / "lists.sqlite")
+    s.import_file("watchlist", write(tmp_path, "good.csv", GOOD))
+    return s
+
+
+def screen(store: ListStore, name: str, **kw: object) -> object:
+    args = {
+        "birth": None,
+        "nationality": None,
+        "document_number": None,
+        "issuer": None,
+        "document_type": None,
+    }
+    args.update(kw)
+    return store.screen_traveller(name, today=TODAY, **args)  # type: ignore[arg-type]
+
+
+def test_watchlist_import_and_screening(store: ListStore) -> None:
+    hits = screen(store, "MUELLER<<JOERG", birth="1961-05-14", nationality="D<<").watchlist_hits
+    assert [h.full_name for h in hits] == ["Jörg Müller"] and hits[0].score == 1.0
+    assert "birth date: exact" in hits[0].reasons and "nationality agrees" in hits[0].reasons
+    assert screen(store, "ZHUKOV<<GEORGII", birth="1896-12-01").watchlist_hits[0].date_of_birth == "1896"
+    assert screen(store, "SCHMIDT<<ANNA").watchlist_hits == []
+
+
+@pytest.mark.parametrize(
+    ("content", "line", "problem"),
+    [
+        (GOOD + "Anna Schmidt,,,,,1961-13-01,,Germany\n", 4, "date_of_birth"),
+        (GOOD + "Anna Schmidt,,,,,1961,,Atlantis\n", 4, "nationality: unknown country"),
+        (GOOD.replace("full_name,", "fullname,").replace(",last_name", ",surname"), 1, "missing column"),
+        (GOOD + "Anna Schmidt,,,,,1961\n", 4, "columns expected"),
+        (GOOD + ",,,,,1961,,Germany\n", 4, "full_name: empty"),
+        (GOOD + "Anna Schmidt,,,,,61-01-01,,Germany\n", 4, "date_of_birth"),
+        ("", 1, "empty"),
+        (HEADER, 1, "no entries"),
+        (GOOD.encode() + "Ana Sch\xf6n,,,,,1961,,Germany\n".encode("latin-1"), 4, "not UTF-8"),
+    ],
+)
+def test_bad_file_is_rejected_whole_naming_the_line(
+    store: ListStore, tmp_path: Path, content: str | bytes, line: int, problem: str
+) -> None:
+    before = store.versions()
+    with pytest.raises(ListImportError) as err:
+        store.import_file("watchlist", write(tmp_path, "bad.csv", content))
+    assert any(n == line and problem in p for n, p in err.value.problems), err.value.problems
+    for personal in ("Anna", "Schmidt", "1961-13-01", "Atlantis", "Sch"):
+        assert personal not in str(err.value)
+    assert store.versions() == before  # nothing applied: the old list is still the one in force
+    assert screen(store, "MUELLER<<JOERG").watchlist_hits
+
+
+def test_every_import_is_a_version(store: ListStore, tmp_path: Path) -> None:
+    first = store.versions()["watchlist"]
+    assert first and first.startswith("watchlist@") and store.versions()["sltd"] is None
+    report = store.import_file(
+        "watchlist", write(tmp_path, "v2.csv", HEADER + "Anna Schmidt,,,,,1970,,DEU\n")
+    )
+    assert report.rows == 1 and report.version != first and store.versions()["watchlist"] == report.version
+    history = store.history()
+    assert [h["current"] for h in history] == [0, 1] and len(history[1]["sha256"]) == 64
+    assert screen(store, "MUELLER<<JOERG").watchlist_hits == []  # replaced, not appended
+    other = store.import_file("watchlist", write(tmp_path, "eu.csv", GOOD), name="eu")
+    result = screen(store, "Joerg Mueller")
+    assert result.versions["watchlist"] == f"{other.version};{report.version}"
+    assert [h.list_name for h in result.watchlist_hits] == ["eu"]
+
+
+def test_sltd_exact_match(store: ListStore, tmp_path: Path) -> None:
+    store.import_file(
+        "sltd", write(tmp_path, "sltd.csv", "issuer,document_type,number\nD,P,C01X00T47\nNLD,ID,SPECI2014\n")
+    )
+    assert screen(store, "", document_number="c01x 00t47", issuer="D<<", document_type="P").sltd_hit
+    assert screen(store, "", document_number="C01X00T47", issuer="DEU").sltd_hit  # any type
+    assert not screen(store, "", document_number="C01X00T47", issuer="AUT", document_type="P").sltd_hit
+    assert not screen(store, "", document_number="C01X00T48", issuer="DEU", document_type="P").sltd_hit
+    assert not screen(store, "", document_number="C01X00T47", issuer="DEU", document_type="I").sltd_hit
+    assert screen(store, "", document_number="SPECI2014", issuer="Netherlands", document_type="I").sltd_hit
+    assert screen(store, "", document_number="X", issuer="DEU").versions["sltd"].startswith("sltd@")
+
+
+def test_sltd_bad_row(store: ListStore, tmp_path: Path) -> None:
+    with pytest.raises(ListImportError) as err:
+        store.import_file(
+            "sltd", write(tmp_path, "s.csv", "issuer,document_type,number\nD,P,C01X00T47\nD,P,12/34\n")
+        )
+    assert err.value.problems == [(3, "document number: expected 1-20 letters or digits")]
+    assert store.versions()["sltd"] is None
+
+
+def test_trusted_traveller_expiry(store: ListStore, tmp_path: Path) -> None:
+    store.import_file("trusted", write(tmp_path, "t.csv", "issuer,document_number,enrolment_expiry\n"
+                                       "NLD,SPECI2014,2026-12-01\nDEU,C01X00T47,2026-11-30\n"))  # fmt: skip
+    assert screen(store, "", document_number="SPECI2014", issuer="NLD").trusted  # last valid day
+    assert not screen(store, "", document_number="C01X00T47", issuer="DEU").trusted  # enrolment expired
+    assert not screen(store, "", document_number="SPECI2014", issuer="DEU").trusted  # other issuer
+    with pytest.raises(ListImportError) as err:
+        store.import_file(
+            "trusted", write(tmp_path, "t2.csv", "issuer,document_number,enrolment_expiry\nNLD,A1,2026\n")
+        )
+    assert err.value.problems[0][0] == 2
+
+
+FTM = [
+    {"id": "NK-1", "schema": "Person", "properties": {
+        "name": ["Георгий Жуков"], "alias": ["Georgy Zhukov"], "birthDate": ["1896-12-01"],
+        "nationality": ["ru"], "country": ["suhh"]}},
+    {"id": "NK-2", "schema": "Company", "properties": {"name": ["Acme Trading"]}},
+    {"id": "NK-3", "schema": "Person", "properties": {"firstName": ["Jörg"], "lastName": ["Müller"],
+                                                       "birthDate": ["1961"]}},
+]  # fmt: skip
+
+
+def test_followthemoney_import(store: ListStore, tmp_path: Path) -> None:
+    text = "\n".join(json.dumps(e, ensure_ascii=False) for e in FTM) + "\n"
+    report = store.import_file("watchlist", write(tmp_path, "entities.ftm.json", text), name="opensanctions")
+    assert (report.rows, report.skipped) == (2, 1)
+    hits = screen(store, "ZHUKOV<<GEORGII", birth="1896-12-01", nationality="RUS").watchlist_hits
+    hit = [h for h in hits if h.list_name == "opensanctions"]
+    assert [(h.entry_id, h.date_of_birth) for h in hit] == [("NK-1", "1896-12-01")]
+    assert "nationality agrees" in hit[0].reasons  # "suhh" (Soviet Union) left out, "ru" kept
+    assert any(h.entry_id == "NK-3" for h in screen(store, "MULLER<<JORG").watchlist_hits)
+
+
+def test_followthemoney_bad_lines(store: ListStore, tmp_path: Path) -> None:
+    lines = [json.dumps(FTM[0]), "{not json", json.dumps({"id": "x", "schema": "Person", "properties": {}}),
+             json.dumps({"id": "y", "schema": "Person", "properties": {"name": ["A B"], "birthDate": ["1961-02-30"]}})]  # fmt: skip
+    with pytest.raises(ListImportError) as err:
+        store.import_file("watchlist", write(tmp_path, "bad.jsonl", "\n".join(lines)), name="opensanctions")
+    assert [n for n, _ in err.value.problems] == [2, 3, 4]
+    assert "opensanctions" not in (store.versions()["watchlist"] or "")
+
+
+def test_unknown_kind_and_missing_file(store: ListStore, tmp_path: Path) -> None:
+    with pytest.raises(ListImportError):
+        store.import_file("interpol", tmp_path / "x.csv")
+    with pytest.raises(ListImportError) as err:
+        store.import_file("sltd", tmp_path / "absent.csv")
+    assert "cannot read" in str(err.value)
