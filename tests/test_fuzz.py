@@ -12,6 +12,7 @@ profile (``tests/conftest.py``): ``ci`` by default (bounded: a few seconds for t
 from __future__ import annotations
 
 import contextlib
+import os
 import struct
 from pathlib import Path
 
@@ -32,7 +33,8 @@ from passport.mrz import parse_mrz
 from passport.sm import SecureMessaging, split_dos
 from passport.tlv import decode, decode_one, encode
 
-pytestmark = pytest.mark.timeout(120)
+# A hang guard, not a timing: the long profile runs for minutes.
+pytestmark = pytest.mark.timeout(3600 if os.environ.get("HYPOTHESIS_PROFILE") == "long" else 120)
 
 # Tags and OIDs that the LDS files use, so that generated trees reach past the outer checks.
 FILE_TAGS = {"EF.COM": 0x60, "DG1": 0x61, "DG2": 0x75, "DG3": 0x63, "DG4": 0x76, "DG5": 0x65, "DG7": 0x67,
@@ -86,6 +88,37 @@ def test_lds_decoders_on_structured_trees(name: str, body: bytes) -> None:
     for data in (encode(FILE_TAGS[name], body), body) if name in FILE_TAGS else (body, encode(0x31, body)):
         with contextlib.suppress(PassportError):
             decoder(data)
+
+
+@st.composite
+def _face_record_block(draw: st.DrawFn) -> bytes:
+    """An ISO/IEC 19794-5 facial record block (5F2E) with random header fields and counts."""
+    points = draw(st.integers(0, 3))
+    image = draw(st.binary(max_size=30))
+    record = 20 + 8 * points + 12 + len(image)
+    info = struct.pack(">IHBBB3s2s3s3s", draw(st.one_of(st.just(record), st.integers(0, 2**32 - 1))),
+                       draw(st.one_of(st.just(points), st.integers(0, 0xFFFF))), 0, 0, 0, b"\0" * 3, b"\0" * 2,
+                       b"\0" * 3, b"\0" * 3)  # fmt: skip
+    body = info + draw(st.binary(min_size=8 * points, max_size=8 * points))
+    body += struct.pack(">BBHHBBHH", 1, draw(st.integers(0, 3)), *draw(st.tuples(*[st.integers(0, 0xFFFF)] * 2)),
+                        1, 2, 0, 0) + image  # fmt: skip
+    count = draw(st.one_of(st.just(1), st.integers(0, 0xFFFF)))
+    header = b"FAC\0" + draw(st.sampled_from([b"010\0", b"030\0"]))
+    header += draw(st.one_of(st.just(14 + len(body)), st.integers(0, 2**32 - 1))).to_bytes(4, "big")
+    return encode(0x5F2E, header + count.to_bytes(2, "big") + body)
+
+
+@given(_face_record_block(), st.integers(0, 3), st.booleans())
+def test_dg2_on_structured_facial_records(block: bytes, count: int, with_header: bool) -> None:
+    template = encode(0x7F60, (encode(0xA1, encode(0x87, b"\x01\x01")) if with_header else b"") + block)
+    with contextlib.suppress(PassportError):
+        DECODERS["DG2"](encode(0x75, encode(0x7F61, encode(0x02, bytes([count])) + template)))
+
+
+@given(st.lists(st.text(alphabet="ABCDEFZ0123456789<", min_size=28, max_size=46), min_size=1, max_size=3))
+def test_dg1_on_mrz_like_lines(lines: list[str]) -> None:
+    with contextlib.suppress(PassportError):
+        DECODERS["DG1"](encode(0x61, encode(0x5F1F, "".join(lines).encode())))
 
 
 @given(st.binary(max_size=400))
