@@ -65,9 +65,12 @@ def _oid_der(dotted: str) -> bytes:
 
 _leaf = st.one_of(
     st.sampled_from(OIDS).map(_oid_der),
-    st.integers(-(2**70), 2**70).map(lambda n: encode(0x02, n.to_bytes((n.bit_length() + 8) // 8 or 1, "big",
-                                                                          signed=True))),  # fmt: skip
-    st.builds(encode, st.sampled_from([0x04, 0x03, 0x0C, 0x13, 0x17, 0x18, 0x01, 0x05]), st.binary(max_size=40)),
+    st.integers(-(2**70), 2**70).map(
+        lambda n: encode(0x02, n.to_bytes((n.bit_length() + 8) // 8 or 1, "big", signed=True))
+    ),  # fmt: skip
+    st.builds(
+        encode, st.sampled_from([0x04, 0x03, 0x0C, 0x13, 0x17, 0x18, 0x01, 0x05]), st.binary(max_size=40)
+    ),
     st.builds(encode, st.sampled_from(INNER_TAGS), st.binary(max_size=40)),
     st.binary(max_size=6),  # stray bytes: broken lengths, truncations
 )
