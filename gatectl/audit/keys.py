@@ -1,4 +1,5 @@
-"""The audit key as configured: a key file holds either hex digits (at least 32, i.e. 16 bytes) or raw bytes."""
+"""The audit key in a key file: hexadecimal digits (whitespace ignored), at least 16 bytes' worth, the same
+format as the configuration's ``[audit] key_file``."""
 
 from __future__ import annotations
 
@@ -9,22 +10,20 @@ from gatectl.audit.chain import MIN_KEY_BYTES
 from gatectl.audit.errors import AuditError
 
 
-def parse_key(data: bytes | str) -> bytes:
-    """Hex text (whitespace ignored) becomes its bytes; anything else is taken as the raw key."""
-    raw = data.encode("utf-8") if isinstance(data, str) else data
-    text = raw.decode("ascii", errors="replace").strip()
-    if text and len(text) % 2 == 0 and all(c in string.hexdigits for c in text):
-        key = bytes.fromhex(text)
-    else:
-        key = raw
+def parse_key(text: str) -> bytes:
+    digits = "".join(text.split())
+    if not digits or len(digits) % 2 or any(c not in string.hexdigits for c in digits):
+        raise AuditError("the audit key file must hold hexadecimal digits (an even number of them)")
+    key = bytes.fromhex(digits)
     if len(key) < MIN_KEY_BYTES:
-        raise AuditError(f"the audit key must be at least {MIN_KEY_BYTES} bytes")
+        raise AuditError(f"the audit key has {len(key)} bytes; at least {MIN_KEY_BYTES} are needed")
     return key
 
 
 def read_key_file(path: str | Path) -> bytes:
     try:
-        data = Path(path).read_bytes()
-    except OSError as exc:
-        raise AuditError(f"cannot read the audit key file {path}: {exc.strerror}") from exc
-    return parse_key(data)
+        text = Path(path).read_text(encoding="ascii")
+    except (OSError, UnicodeDecodeError) as exc:
+        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else "not hexadecimal text"
+        raise AuditError(f"cannot read the audit key file {path}: {why}") from exc
+    return parse_key(text)
