@@ -165,10 +165,12 @@ class Revocation:
 
 
 def _is_document_signer(cert: x509.Certificate) -> bool:
-    """A certificate that cannot issue (no cA, no keyCertSign): kept as a document signer, not an anchor."""
+    """A certificate issued by another that cannot issue itself (no cA, no keyCertSign): kept as a document
+    signer, not an anchor. Self-issued certificates stay CSCAs, where the profile check reports them."""
     constraints, usage = cert.basic_constraints_value, cert.key_usage_value
     is_ca = constraints is not None and constraints["ca"].native
-    return not is_ca and (usage is None or "key_cert_sign" not in usage.native)
+    can_sign_certs = usage is not None and "key_cert_sign" in usage.native
+    return cert.subject != cert.issuer and not is_ca and not can_sign_certs
 
 
 class TrustStore:

@@ -2,9 +2,9 @@
 
 One signer; its certificate is found the way real documents name it: issuerAndSerialNumber (also when the
 issuer's name is encoded differently from the certificate's: attribute order or string types differ),
-subjectKeyIdentifier, or, failing both, by trying each candidate certificate's key on the signature. The
-candidates are the certificates in the SignedData and those supplied by the caller (a trust store's
-document signers). How the signer was found is reported as a quirk code.
+subjectKeyIdentifier, or, failing both, by trying the first certificates of the SignedData on the signature.
+The candidates named are the certificates in the SignedData and those supplied by the caller (a trust
+store's document signers). How the signer was found is reported as a quirk code.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ QUIRK_SIGNER_BY_SKI = "signer_by_subject_key_identifier"
 QUIRK_SIGNER_BY_SIGNATURE = "signer_found_by_signature"
 QUIRK_SIGNER_OUTSIDE = "signer_certificate_not_in_signed_data"
 QUIRK_INDEFINITE_LENGTH = "ber_indefinite_length"
+MAX_TRIED = 4  # certificates tried on the signature when the SignerInfo names none of them
 
 
 @dataclass
@@ -150,8 +151,8 @@ def _check(sd: cms.SignedData, extra: list[x509.Certificate]) -> SignedDataCheck
     check = SignedDataCheck(content_type, content, None, False, digest, errors, signing_time(signer))
     embedded = embedded_certificates(sd)
     cert, quirk = _named_signer(signer["sid"], embedded + extra)
-    if cert is None:
-        cert, quirk = _by_signature(embedded + extra, signer, signed, digest), QUIRK_SIGNER_BY_SIGNATURE
+    if cert is None:  # only the SignedData's own first certificates: a hostile file must not cost much
+        cert, quirk = _by_signature(embedded[:MAX_TRIED], signer, signed, digest), QUIRK_SIGNER_BY_SIGNATURE
     if cert is None:
         check.errors.append("signer certificate not found")
         return check
