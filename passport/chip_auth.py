@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from asn1crypto import core
 
-from passport import tlv
+from passport import ecdh, tlv
 from passport.apdu import CommandAPDU, general_authenticate, mse_set_kat, read_binary, select_file
 from passport.crypto import kdf
 from passport.errors import AuthenticationError, LDSError, PassportError, TransportError
@@ -51,11 +51,17 @@ class EphemeralKey:
 
 
 def generate_ephemeral(key: PublicKey) -> EphemeralKey:
-    """An ephemeral key pair on the chip key's domain parameters."""
+    """An ephemeral key pair on the chip key's domain parameters (EC: through OpenSSL on the curves it
+    knows, see :mod:`passport.ecdh`)."""
     if key.algorithm == "ec" and key.ec_domain is not None:
         d = key.ec_domain
         k = secrets.randbelow(d.n - 1) + 1
-        return EphemeralKey(k, d.encode_point(*d.generator_multiply(k)))
+        curve = d.ecdsa_curve()
+        try:
+            point = ecdh.public_key(curve, curve.generator, k)
+        except ecdh.ECDHError as exc:
+            raise AuthenticationError(f"chip authentication key agreement: {exc}") from exc
+        return EphemeralKey(k, d.encode_point(point.x(), point.y()))
     if key.algorithm == "dh" and key.dh_domain is not None:
         dh = key.dh_domain
         bound = dh.q if dh.q else dh.p - 1
@@ -70,7 +76,11 @@ def shared_secret(key: PublicKey, private: int, peer_public: bytes | None = None
     if key.algorithm == "ec" and key.ec_domain is not None:
         d = key.ec_domain
         x, y = d.decode_point(peer_public if peer_public is not None else key.ec_point)
-        sx, _ = d.multiply(x, y, private)
+        curve = d.ecdsa_curve()
+        try:
+            sx = ecdh.shared_x(curve, ecdh.Point(curve.curve, x, y, 1, d.n), private)
+        except ecdh.ECDHError as exc:
+            raise LDSError(f"chip authentication key agreement: {exc}") from exc
         return sx.to_bytes(d.size_bytes, "big")
     if key.algorithm == "dh" and key.dh_domain is not None:
         dh = key.dh_domain

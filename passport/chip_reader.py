@@ -351,7 +351,7 @@ class ChipReader:
                 if exc.sw in SESSION_DROPPED:
                     self.note("sm_session_restarted", f"the chip ended secure messaging with {exc.sw:04X}")
                     self._restart_session(f"{exc.sw:04X}")
-                elif exc.sw >> 8 >= 0x64:
+                elif 0x64 <= exc.sw >> 8 <= 0x6F:  # an error status: a refusal, whether protected or not
                     return ResponseAPDU.status(exc.sw)
                 else:
                     self._integrity_failed(f"unprotected status {exc.sw:04X}")

@@ -53,14 +53,14 @@ def multiply(curve: Curve, point: Point, k: int) -> Point:
         raise ECDHError("scalar multiplication gives the point at infinity")
     named = named_curve(curve)
     if named is None:
-        return _checked(point * k)
+        return _checked(curve, point * k)
     private = ec.derive_private_key(k, named)
     k_g = _from_public(curve, private.public_key())
     if point == curve.generator:
         return k_g
     x = _exchange_x(curve, private, named, point)
     if point == -curve.generator:
-        return -k_g
+        return _affine(curve, -k_g)
     x_sum = _exchange_x(curve, private, named, _affine(curve, point + curve.generator))
     for candidate in _points_with_x(curve, x):
         total = candidate + k_g
@@ -69,14 +69,24 @@ def multiply(curve: Curve, point: Point, k: int) -> Point:
     raise ECDHError("scalar multiplication: no point matches")  # only for a point outside the group
 
 
+def shared_x(curve: Curve, point: Point, k: int) -> int:
+    """The x-coordinate of ``k·point``: the ECDH shared secret (one OpenSSL exchange where it can)."""
+    named = named_curve(curve)
+    k %= curve.order
+    if named is None or k == 0:
+        return multiply(curve, point, k).x()
+    return _exchange_x(curve, ec.derive_private_key(k, named), named, point)
+
+
 def public_key(curve: Curve, generator: Point, k: int) -> Point:
     """The public key ``k·generator`` of the private key ``k``."""
     return multiply(curve, generator, k)
 
 
 def _exchange_x(curve: Curve, private: ec.EllipticCurvePrivateKey, named: ec.EllipticCurve, point: Point) -> int:
-    size = (curve.curve.p().bit_length() + 7) // 8
-    encoded = b"\x04" + point.x().to_bytes(size, "big") + point.y().to_bytes(size, "big")
+    p = curve.curve.p()
+    size = (p.bit_length() + 7) // 8
+    encoded = b"\x04" + (point.x() % p).to_bytes(size, "big") + (point.y() % p).to_bytes(size, "big")
     try:
         peer = ec.EllipticCurvePublicKey.from_encoded_point(named, encoded)
         return int.from_bytes(private.exchange(ec.ECDH(), peer), "big")
@@ -92,7 +102,8 @@ def _from_public(curve: Curve, key: ec.EllipticCurvePublicKey) -> Point:
 def _affine(curve: Curve, point: Point) -> Point:
     if point == ellipticcurve.INFINITY:
         raise ECDHError("point at infinity")
-    return Point(curve.curve, point.x(), point.y(), 1, curve.order)
+    p = curve.curve.p()
+    return Point(curve.curve, point.x() % p, point.y() % p, 1, curve.order)
 
 
 def _points_with_x(curve: Curve, x: int) -> list[Point]:
@@ -104,7 +115,7 @@ def _points_with_x(curve: Curve, x: int) -> list[Point]:
     return [Point(curve.curve, x, y, 1, curve.order), Point(curve.curve, x, (p - y) % p, 1, curve.order)]
 
 
-def _checked(point: Point) -> Point:
+def _checked(curve: Curve, point: Point) -> Point:
     if point == ellipticcurve.INFINITY:
         raise ECDHError("scalar multiplication gives the point at infinity")
-    return point
+    return _affine(curve, point)
