@@ -7,10 +7,14 @@ import csv
 import io
 import json
 import sqlite3
+import tempfile
+import threading
 from datetime import date
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gatectl.audit import AuditError, AuditLog, ForbiddenContentError, verify_file
 from gatectl.audit.chain import record_hash
@@ -73,6 +77,43 @@ def test_intact_store_verifies(store: Path) -> None:
     for key in (None, KEY):
         result = verify_file(store, key)
         assert result.ok and result.records == 12 and result.first_bad is None and result.head_seq == 12
+        assert result.warnings == ()
+
+
+def test_dropped_triggers_are_reported(store: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    tamper(store)
+    result = verify_file(store)
+    assert result.ok and "records_no_update" in result.warnings[0]
+    assert main(["audit", "verify", "--db", str(store)]) == 0
+    assert "warning: append-only triggers missing" in capsys.readouterr().out
+
+
+def test_not_an_audit_store(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    garbage = tmp_path / "garbage.sqlite"
+    garbage.write_bytes(b"this is not a database" * 100)
+    with pytest.raises(AuditError):
+        verify_file(garbage)
+    with pytest.raises(AuditError):
+        AuditLog(garbage, KEY)
+    assert main(["audit", "verify", "--db", str(garbage)]) == 2
+    other = tmp_path / "other.sqlite"
+    sqlite3.connect(other).execute("CREATE TABLE t(x)").connection.close()
+    assert main(["audit", "verify", "--db", str(other)]) == 2
+    assert "not an egate audit store" in capsys.readouterr().err
+
+
+def test_threads_and_two_writers_keep_one_chain(tmp_path: Path) -> None:
+    path = tmp_path / "a.sqlite"
+    first, second = AuditLog(path, KEY), AuditLog(path, KEY)  # as two processes would
+    threads = [threading.Thread(target=lambda log=log, n=n: [log.record_event("tick", {"n": n, "i": i})
+                                                               for i in range(15)])
+               for n, log in enumerate([first, second, first, second])]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    result = first.verify()
+    assert result.ok and result.records == 60
 
 
 def test_altered_body_is_named(store: Path) -> None:
@@ -313,3 +354,19 @@ def test_cli_takes_store_and_key_from_the_configuration(store: Path, tmp_path: P
     other_key.write_text("ab" * 32)
     assert main(["audit", "verify", "--db", str(store), "--key-file", str(other_key)]) == 1
     assert "seal" in capsys.readouterr().out
+
+
+@settings(max_examples=40, deadline=None)
+@given(records=st.integers(2, 12), target=st.data(), column=st.sampled_from(["time", "kind", "body", "prev_hash", "hash"]))
+def test_any_single_change_names_its_record(records: int, target: st.DataObject, column: str) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "a.sqlite"
+        with AuditLog(path, KEY, clock=Clock()) as log:
+            for i in range(records):
+                log.record_event("tick", {"i": i})
+        seq = target.draw(st.integers(1, records))
+        tamper(path, f"UPDATE records SET {column} = {column} || 'x' WHERE seq = {seq}")
+        for key in (None, KEY):
+            result = verify_file(path, key)
+            assert not result.ok
+            assert result.first_bad == seq

@@ -13,6 +13,8 @@ from pathlib import Path
 from gatectl.audit.errors import AuditError
 
 SCHEMA_VERSION = 1
+PROTECTING_TRIGGERS = ("records_no_update", "records_no_delete", "head_no_delete", "head_forward_only",
+                       "transactions_no_delete", "transactions_close_once")
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS records (

@@ -18,6 +18,7 @@ import sqlite3
 from dataclasses import dataclass
 
 from gatectl.audit.chain import GENESIS_HASH, head_seal, record_hash, record_seal
+from gatectl.audit.schema import PROTECTING_TRIGGERS
 
 
 @dataclass(frozen=True)
@@ -29,11 +30,13 @@ class AuditVerifyResult:
     head_seq: int | None = None
     head_hash: str | None = None
     sealed: bool = False  # seals were checked (the key was given)
+    warnings: tuple[str, ...] = ()  # the store's protections were weakened (records may still be intact)
 
     def as_dict(self) -> dict[str, object]:
         return {
             "ok": self.ok, "records": self.records, "first_bad": self.first_bad, "problem": self.problem,
             "head_seq": self.head_seq, "head_hash": self.head_hash, "seals_checked": self.sealed,
+            "warnings": list(self.warnings),
         }
 
 
@@ -93,13 +96,20 @@ def _check_head(conn: sqlite3.Connection, key: bytes | None, last_seq: int, last
     return head_seq, head_hash
 
 
+def _missing_triggers(conn: sqlite3.Connection) -> tuple[str, ...]:
+    present = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
+    missing = [t for t in PROTECTING_TRIGGERS if t not in present]
+    return (f"append-only triggers missing: {', '.join(missing)}",) if missing else ()
+
+
 def verify_connection(conn: sqlite3.Connection, key: bytes | None = None) -> AuditVerifyResult:
     """Verify the chain in ``conn``; with ``key``, the seals as well."""
     total = conn.execute("SELECT count(*) FROM records").fetchone()[0]
     sealed = key is not None
+    warnings = _missing_triggers(conn)
     try:
         last_seq, last_hash = _check_records(conn, key)
         head_seq, head_hash = _check_head(conn, key, last_seq, last_hash)
     except _Bad as bad:
-        return AuditVerifyResult(False, total, bad.seq, bad.problem, sealed=sealed)
-    return AuditVerifyResult(True, total, head_seq=head_seq, head_hash=head_hash, sealed=sealed)
+        return AuditVerifyResult(False, total, bad.seq, bad.problem, sealed=sealed, warnings=warnings)
+    return AuditVerifyResult(True, total, head_seq=head_seq, head_hash=head_hash, sealed=sealed, warnings=warnings)

@@ -77,6 +77,9 @@ def run_verify(args: argparse.Namespace) -> int:
         print(f"intact: {result.records} records, {seals}; head {result.head_seq} {result.head_hash}")
     else:
         print(f"NOT INTACT: first bad record {result.first_bad}: {result.problem}")
+    if not args.json:
+        for warning in result.warnings:
+            print(f"warning: {warning}")
     return 0 if result.ok else 1
 
 
