@@ -6,7 +6,8 @@
 - Validity follows ICAO's chain model: the document signer must have been valid when it signed (the SOD's
   signingTime, when present, else the time of the check) and the CSCA valid when it issued the document
   signer (the DSC's notBefore). A DSC that expired after signing is accepted and noted: ICAO sizes a DSC's
-  validity to cover the documents it signs, but issuers are known to cut it shorter.
+  validity to cover the documents it signs, but issuers are known to cut it shorter. A signing time
+  outside the DSC's privateKeyUsagePeriod is noted.
 """
 
 from __future__ import annotations
@@ -72,3 +73,20 @@ def validity(cert: x509.Certificate) -> tuple[datetime, datetime]:
 def valid_at(cert: x509.Certificate, at: datetime) -> bool:
     not_before, not_after = validity(cert)
     return not_before <= at <= not_after
+
+
+def outside_key_usage_period(cert: x509.Certificate, when: datetime) -> str | None:
+    """A note when ``when`` (the signing time) lies outside the certificate's privateKeyUsagePeriod.
+
+    A note, not a refusal: issuers fill this optional extension inconsistently (a test DSC of 2008 has a
+    usage period of ten years inside a validity of one).
+    """
+    period = _extension(cert, "private_key_usage_period")
+    if period is None:
+        return None
+    not_before, not_after = parse_guarded(
+        lambda: (period["not_before"].native, period["not_after"].native), "private key usage period"
+    )
+    if (not_before and when < not_before) or (not_after and when > not_after):
+        return f"signing time {when.isoformat()} lies outside the DSC's private key usage period"
+    return None

@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 
 from asn1crypto import x509
 
-from passport.cert_profile import describe, subject_country
+from passport.cert_profile import describe, outside_key_usage_period, subject_country
 from passport.errors import LDSError
 from passport.issuing_state import issuer_matches, mrz_state_to_alpha2
 from passport.lds.public_key import hash_bytes
@@ -120,6 +120,8 @@ def _signing_time(result: PassiveAuthResult, when: datetime | None, at: datetime
 def _chain(result: PassiveAuthResult, trust: TrustStore, dsc: x509.Certificate, at: datetime,
            signing_time: datetime | None) -> None:
     chain = trust.verify_chain(dsc, at, signing_time)
+    usage_note = outside_key_usage_period(dsc, signing_time) if signing_time else None
+    result.notes += [usage_note] if usage_note else []
     result.chain_valid = chain.valid
     result.chain_detail = chain.detail
     result.quirks += chain.notes

@@ -9,6 +9,8 @@ import datetime as dt
 import pycountry
 import pytest
 from conftest import shared_data
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from test_pki import CA_USAGE, DS_USAGE, NOW, der, make_cert, make_crl, name
 
@@ -169,3 +171,16 @@ def test_uncomparable_issuing_state_is_noted_not_failed(csca_key, dgs) -> None: 
 def test_genuine_issuers_missing_from_a_hand_written_table_match(state, country, csca_key, dgs) -> None:  # type: ignore[no-untyped-def]
     result, _ = _verify(_csca(csca_key), _dsc(csca_key, country), dgs, state=state)
     assert result.issuer_matches is True and result.valid, result.errors
+
+
+def test_signing_outside_the_private_key_usage_period_is_noted(csca_key, dgs) -> None:  # type: ignore[no-untyped-def]
+    key = ec.generate_private_key(ec.SECP256R1())
+    period = x509.PrivateKeyUsagePeriod(NOW - 300 * DAY, NOW - 10 * DAY)
+    cert = (
+        x509.CertificateBuilder().subject_name(name("DE", "DS period")).issuer_name(CSCA_NAME)
+        .public_key(key.public_key()).serial_number(99).not_valid_before(NOW - 365 * DAY)
+        .not_valid_after(NOW + 3000 * DAY).add_extension(DS_USAGE, critical=True)
+        .add_extension(period, critical=False).sign(csca_key, hashes.SHA256())
+    )
+    result, _ = _verify(_csca(csca_key), Signer(cert, key), dgs)
+    assert result.valid and any("private key usage period" in n for n in result.notes)
