@@ -315,6 +315,14 @@ def test_cli_verify_exit_codes(store: Path, tmp_path: Path, capsys: pytest.Captu
     assert "no audit store" in capsys.readouterr().err
 
 
+def test_export_of_a_damaged_store(store: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    tamper(store, "UPDATE records SET body = '{broken' WHERE seq = 2")
+    assert main(["audit", "export", "--db", str(store), "--from", "2025-12-01", "--to", "2025-12-01"]) == 0
+    second = json.loads(capsys.readouterr().out.splitlines()[1])
+    assert second["body"] is None and second["body_text"] == "{broken"
+    assert main(["audit", "verify", "--db", str(store)]) == 1
+
+
 def test_cli_export(store: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["audit", "export", "--db", str(store), "--from", "2025-12-01", "--to", "2025-12-01",
                  "--format", "jsonl"]) == 0

@@ -31,7 +31,7 @@ _BIOMETRIC_TOKENS = {
 _PERSONAL_FIELDS = {
     "document_number", "doc_number", "documentnumber", "passport_number", "card_number", "number_of_document",
     "mrz", "mrz_lines", "mrz_line", "mrz_line1", "mrz_line2", "mrz_line3", "mrz_text", "dg1",
-    "full_name", "surname", "surnames", "given_name", "given_names", "first_name", "last_name", "middle_name",
+    "full_name", "names", "alias", "aliases", "surname", "surnames", "given_name", "given_names", "first_name", "last_name", "middle_name",
     "primary_identifier", "secondary_identifier", "holder_name", "traveller_name", "name_of_holder",
     "date_of_birth", "birth_date", "dob", "birth", "place_of_birth", "birth_place", "address",
     "personal_number", "optional_data",

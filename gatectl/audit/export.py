@@ -25,6 +25,14 @@ def _rows(conn: sqlite3.Connection, start: date, end: date) -> Iterator[tuple[in
     )
 
 
+def _parsed(body: str) -> object:
+    """The body as JSON; a body that no longer parses (a damaged store) is exported as null beside its text."""
+    try:
+        return json.loads(body)
+    except (TypeError, ValueError):
+        return None
+
+
 def export_records(conn: sqlite3.Connection, start: date, end: date, fmt: str, out: TextIO) -> int:
     """Write the records of ``start``..``end`` to ``out``; returns how many were written."""
     if fmt not in ("jsonl", "csv"):
@@ -37,12 +45,12 @@ def export_records(conn: sqlite3.Connection, start: date, end: date, fmt: str, o
     count = 0
     for seq, time, kind, body, prev_hash, record_hash in _rows(conn, start, end):
         if writer:
-            parsed = json.loads(body)
+            parsed = _parsed(body)
             tx = parsed.get("tx", "") if isinstance(parsed, dict) else ""
             decision = parsed.get("decision", "") if isinstance(parsed, dict) else ""
             writer.writerow([seq, time, kind, tx or "", decision or "", body, prev_hash, record_hash])
         else:
-            record = {"seq": seq, "time": time, "kind": kind, "body": json.loads(body),
+            record = {"seq": seq, "time": time, "kind": kind, "body": _parsed(body),
                       "body_text": body, "prev_hash": prev_hash, "hash": record_hash}
             out.write(json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n")
         count += 1
