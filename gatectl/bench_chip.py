@@ -25,8 +25,11 @@ DG2_TARGET = 20 * 1024
 
 # APDUs of each access protocol and of the authentications, as read_passport sends them.
 ACCESS_APDUS = {
-    "PACE": 1 + 1 + 4 + 1,  # READ BINARY EF.CardAccess, MSE:Set AT, 4 GENERAL AUTHENTICATE, SELECT application
-    "BAC": 1 + 1 + 1 + 1,  # READ BINARY EF.CardAccess (absent), SELECT application, GET CHALLENGE, MUTUAL AUTH.
+    # SELECT master file, READ BINARY EF.CardAccess, MSE:Set AT, 4 GENERAL AUTHENTICATE, SELECT application
+    "PACE": 1 + 1 + 1 + 4 + 1,
+    # SELECT master file, READ BINARY and SELECT of EF.CardAccess (both 6A82: no PACE), SELECT application,
+    # GET CHALLENGE, MUTUAL AUTHENTICATE
+    "BAC": 1 + 2 + 1 + 1 + 1,
 }
 CHIP_AUTH_APDUS = {"3DES": 1, "AES": 2}  # MSE:Set KAT, or MSE:Set AT + GENERAL AUTHENTICATE
 ACTIVE_AUTH_APDUS = 1  # INTERNAL AUTHENTICATE

@@ -404,9 +404,9 @@ def test_minimum_apdu_arithmetic() -> None:
     from gatectl.bench_chip import minimum_apdus
 
     sizes = {"EF.COM": 24, "DG1": 93, "DG2": 20_000, "EF.SOD": 1000}
-    # PACE 7 + CA (AES) 2 + per file: SELECT + ceil(size / 223)
-    assert minimum_apdus(sizes, "PACE", 223, 0, "AES", False) == (7 + 2 + 4 + 1 + 1 + 90 + 5, 7 + 2 + 97)
-    assert minimum_apdus(sizes, "BAC", 65_000, 2, None, True) == (4 + 2 + 1 + 4 + 4, 4 + 2 + 1 + 4)
+    # PACE 8 + CA (AES) 2 + per file: SELECT + ceil(size / 223)
+    assert minimum_apdus(sizes, "PACE", 223, 0, "AES", False) == (8 + 2 + 4 + 1 + 1 + 90 + 5, 8 + 2 + 97)
+    assert minimum_apdus(sizes, "BAC", 65_000, 2, None, True) == (6 + 2 + 1 + 4 + 4, 6 + 2 + 1 + 4)
 
 
 # -- hostile or broken chips --------------------------------------------------------------------------------
