@@ -193,6 +193,14 @@ def test_messages_hold_no_personal_data() -> None:
     assert d.as_dict()["reasons"][0]["code"] == "minor"
 
 
+def test_document_text_is_not_echoed_unless_it_is_a_code() -> None:
+    d = decide(with_(document_type="MUSTERMANN ERIKA", issuer="C01X00T47"))
+    assert [r.message for r in d.reasons] == ["Document type unknown is not accepted at this gate.",
+                                              "Documents issued by unknown are not accepted at this gate."]
+    assert decide(with_(issuer="XYZ"), issuers=["D"]).reasons[0].message == \
+        "Documents issued by XYZ are not accepted at this gate."
+
+
 def test_bad_settings_are_named() -> None:
     with pytest.raises(ValidationError) as info:
         PolicySettings.model_validate({

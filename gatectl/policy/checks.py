@@ -14,6 +14,7 @@ from gatectl.policy.model import Reason, TransactionFacts
 from gatectl.policy.settings import PolicySettings, normalise_code
 
 _PROBLEM_CODE = re.compile(r"[^a-z0-9_.:-]")
+_ICAO_CODE = re.compile(r"[A-Z0-9]{1,3}")
 # Each list check: the list version it needs (a key of ``list_versions``) and its name for the officer.
 _LISTS = {"sltd": ("sltd", "stolen and lost travel documents"), "watchlist": ("watchlist", "watchlist")}
 
@@ -38,16 +39,21 @@ def _matches(code: str, allowed: list[str]) -> bool:
     return any(code == a or (len(a) == 1 and code.startswith(a)) for a in allowed)
 
 
+def _shown(code: str) -> str:
+    """A code as the officer sees it: only what looks like an ICAO code is repeated from the document."""
+    return code if _ICAO_CODE.fullmatch(code) else "unknown"
+
+
 def eligibility(s: PolicySettings, f: TransactionFacts) -> list[Reason]:
     found = []
     doc = normalise_code(f.document_type) if f.document_type else ""
     if not doc or not _matches(doc, s.document_types) or _matches(doc, s.denied_document_types):
-        shown = doc or "unknown"
-        found.append(failure(s, "document_type_not_eligible", f"Document type {shown} is not accepted at this gate."))
+        found.append(failure(s, "document_type_not_eligible",
+                             f"Document type {_shown(doc)} is not accepted at this gate."))
     issuer = normalise_code(f.issuer) if f.issuer else ""
     if not issuer or (s.issuers and issuer not in s.issuers) or issuer in s.denied_issuers:
-        shown = issuer or "unknown"
-        found.append(failure(s, "issuer_not_eligible", f"Documents issued by {shown} are not accepted at this gate."))
+        found.append(failure(s, "issuer_not_eligible",
+                             f"Documents issued by {_shown(issuer)} are not accepted at this gate."))
     return found
 
 
