@@ -119,11 +119,13 @@ def name_forms(text: str) -> list[NameForm]:
 
 def spelling_key(token: str) -> str:
     """A token with the spelling differences of transliteration and transcription evened out, vowels kept:
-    DZHORDAN/JORDAN → JORDAN, KHAVLEI/HAWLEY → HAVLEI, MKKRERI/MCCRERY → MKRERI."""
+    DZHORDAN/JORDAN → JORDAN, KHAVLEI/HAWLEY → HAVLEI, MKKRERI/MCCRERY → MKRERI, LI/LEE → LI, VUD/WOOD → VUD,
+    SHAIN/SHAHEEN → XAIN (a silent H after the first letter and the English ee/oo as a transcriber hears them)."""
     t = token
     for src, dst in (("X", "KS"), ("DZH", "J"), ("SCH", "SH"), ("TCH", "CH"), ("ZH", "J"), ("KH", "H"),
                      ("PH", "F"), ("CK", "K"), ("TH", "T"), ("CH", "X"), ("SH", "X")):  # fmt: skip
         t = t.replace(src, dst)
+    t = t[:1] + t[1:].replace("EE", "I").replace("OO", "U").replace("H", "")
     t = t.translate(_SOUND_CLASSES)
     return "".join(ch for i, ch in enumerate(t) if i == 0 or t[i - 1] != ch)
 
