@@ -249,7 +249,10 @@ class ChipReader:
                 why_not = f"the chip refused PACE before key agreement ({exc})"
         if isinstance(key, CANKey):
             raise AccessControlError(f"PACE is not possible ({why_not}), and BAC needs the MRZ")
-        self._do_bac(key)
+        try:
+            self._do_bac(key)
+        except (AccessControlError, CardStatusError) as exc:
+            raise AccessControlError(f"BAC failed ({exc}); PACE was not possible: {why_not}") from exc
         self.note("bac_fallback", why_not)
         return self._after_access("BAC")
 

@@ -157,3 +157,17 @@ def test_finding_kinds_decide_verified() -> None:
     result.add_problem("sfi_unsupported", "6986")
     assert result.finding_codes == ["sfi_unsupported"] and result.problems == []
     assert not result.verified  # passive authentication never ran
+
+
+def test_pace_only_chip_with_unreadable_card_access_says_why() -> None:
+    from hardware_mocks.emrtd.chip import ChipOptions, _Answer
+
+    class CardAccessRefused(Fault):
+        def before_read(self, chip, fid, offset, length):  # type: ignore[no-untyped-def]
+            if fid == 0x011C:
+                raise _Answer(0x6F00)
+
+    files = _files()
+    chip = EmrtdChip(files, options=ChipOptions(bac=False), faults=[CardAccessRefused()])
+    with pytest.raises(AccessControlError, match="PACE was not possible: EF.CardAccess unreadable"):
+        read_passport(DirectTransport(chip), _key(files))
