@@ -433,13 +433,14 @@ def _dotted(loc: tuple[str | int, ...] | list[Any]) -> str:
     return key
 
 
-def _expand_environment(data: dict[str, Any], problems: list[str]) -> dict[str, Any]:
-    """``${VAR}`` and ``${VAR:-default}`` in every string value, in place; walks without recursion."""
+def _expand_environment(data: dict[str, Any], problems: list[str], too_deep: list[str]) -> dict[str, Any]:
+    """``${VAR}`` and ``${VAR:-default}`` in every string value, in place; walks without recursion, and notes
+    in ``too_deep`` the tables nested too deeply for anything recursive to look at."""
     stack: list[tuple[Any, tuple[str | int, ...], int]] = [(data, (), 0)]
     while stack:
         node, loc, depth = stack.pop()
         if depth > MAX_NESTING:
-            problems.append(f"{_dotted(loc[:1])}: tables and arrays nested deeper than {MAX_NESTING} levels")
+            too_deep.append(f"{_dotted(loc[:1])}: tables and arrays nested deeper than {MAX_NESTING} levels")
             continue
         items = node.items() if isinstance(node, dict) else enumerate(node)
         for key, value in list(items):
@@ -571,17 +572,26 @@ def parse_config(text: str, source: str = "<string>", base: Path | None = None) 
         raise ConfigError(source, [f"not valid TOML: {exc}"]) from None
     except RecursionError:
         raise ConfigError(source, ["not valid TOML: tables or arrays nested too deeply"]) from None
+    return config_from_data(data, source, base)
+
+
+def config_from_data(data: Any, source: str = "<data>", base: Path | None = None) -> GateConfig:
+    """Validate parsed TOML (a dict, changed in place by the ``${VAR}`` expansion); raises :class:`ConfigError`."""
+    if not isinstance(data, dict):
+        raise ConfigError(source, [f"expected a table, got {_describe(data)}"])
     problems: list[str] = []
-    data = _expand_environment(data, problems)
-    if problems:
-        raise ConfigError(source, problems)
+    too_deep: list[str] = []
+    _expand_environment(data, problems, too_deep)
+    if too_deep:
+        raise ConfigError(source, too_deep)
     gate = data.get("gate")
     context = {"base": base or Path.cwd(), "simulated": isinstance(gate, dict) and gate.get("simulated") is True}
     try:
         cfg = GateConfig.model_validate(data, context=context)
     except ValidationError as exc:
-        problems = list(dict.fromkeys(_problem(err) for err in exc.errors(include_url=False)))
-        raise ConfigError(source, problems) from None
+        problems += [_problem(err) for err in exc.errors(include_url=False)]
+    if problems:
+        raise ConfigError(source, list(dict.fromkeys(problems)))
     cfg._source = source
     return cfg
 

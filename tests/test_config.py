@@ -8,9 +8,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from biometrics.settings import BiometricSettings
-from gatectl.config import ConfigError, GateConfig, load_config, parse_config
+from gatectl.config import ConfigError, GateConfig, config_from_data, load_config, parse_config
 from gatectl.machine import Retries, Timeouts
 from gatectl.policy import PolicySettings
 
@@ -285,3 +287,42 @@ def test_cli_reports_a_configuration_error_from_any_command(
     monkeypatch.setattr(diag, "run", broken)
     assert main(["diag"]) == 2
     assert "x.toml: invalid configuration\n  - gate.id: expected a string" in capsys.readouterr().err
+
+
+# -- fuzzing: any input ends in a configuration or ConfigError -------------------------------------------
+
+def _all_names() -> list[str]:
+    names: set[str] = set()
+    for section, field in GateConfig.model_fields.items():
+        names.add(section)
+        for key in _keys(field.annotation):
+            names.update(key.split("."))
+    return sorted(names)
+
+
+_SCALARS = (
+    st.booleans() | st.integers() | st.floats() | st.text(max_size=30)
+    | st.sampled_from(["~nosuchuser/x", "b" * 300, "${NOPE_EGATE}", ".", "a\0b", "P", "D<<", "refer"])
+)
+_VALUES = st.recursive(
+    _SCALARS,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.sampled_from(_all_names()) | st.text(max_size=8),
+                                                                 inner, max_size=4),
+    max_leaves=25,
+)
+
+
+@given(st.dictionaries(st.sampled_from(_all_names()), _VALUES, max_size=6))
+def test_fuzz_any_structure_ends_in_config_or_config_error(data: dict) -> None:
+    try:
+        config_from_data(data, "fuzz", Path("/nonexistent-egate"))
+    except ConfigError as exc:
+        assert exc.problems and all(isinstance(p, str) and p for p in exc.problems)
+
+
+@given(st.text(max_size=200) | st.sampled_from(["a = " + "[" * 40 + "]" * 40, "[gate]\nid = 'x'\n" * 2]))
+def test_fuzz_any_text_ends_in_config_or_config_error(text: str) -> None:
+    try:
+        parse_config(text, "fuzz", Path("/nonexistent-egate"))
+    except ConfigError as exc:
+        assert exc.problems
