@@ -6,8 +6,9 @@ logits ``[real, spoof]``; this module reports their difference, the *margin* ``r
 above 0 the model thinks the face is bona fide at even priors).
 
 The crop reuses the capture loop's dlib HOG box. The model was trained on square crops of 1.5 times a face
-box of another geometry (taller, reaching the forehead): on NUAA's 300 images a YuNet box, the detector the
-model's figures were measured with, is 0.93 HOG-box widths wide, 1.23 tall and centred 0.08 widths higher.
+box of another geometry (taller, reaching the forehead): on NUAA's 300 images a YuNet box (the detector
+shipped beside the model in its source repository) is 0.93 HOG-box widths wide, 1.23 tall and centred 0.08
+widths higher.
 ``model_crop_box`` maps the HOG box to that geometry before taking 1.5 times it (1.84 HOG widths). Where the
 crop leaves the frame the image is mirrored (reflect padding), as in the model's training pipeline.
 
@@ -16,7 +17,8 @@ on NUAA development subjects 0001-0005 this cut the attacks passed at 2 % BPCER 
 alone) to 4.7 %; mirroring the crop gained little (15.3 %) (docs/biometrics.md).
 
 The network is loaded once, on first use, under a lock; inference is serialised (an OpenCV ``Net`` keeps
-per-call state). A frame (three crops) costs about 5 ms on one core.
+per-call state). A frame (three crops and one batch) costs 10-20 ms on this project's 2-core machine
+(docs/benchmarks.md, "Capture loop").
 """
 
 from __future__ import annotations
