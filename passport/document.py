@@ -68,6 +68,7 @@ PROBLEM_KINDS: dict[str, str] = {
     "com_mismatch": "quirk",  # EF.COM lists other data groups than EF.SOD
     "com_unreadable": "quirk",  # EF.COM absent or malformed (it decides nothing)
     "listed_file_absent": "quirk",  # an optional data group listed in EF.SOD is not on the chip
+    "optional_file_unreadable": "quirk",  # an optional data group could not be read (error status, malformed)
     "sfi_unsupported": "quirk",  # READ BINARY with a short EF identifier refused: SELECT used instead
     "sm_trailer_mismatch": "quirk",  # plain status word differs from the protected DO'99' (DO'99' believed)
     "dg2_consumer_failed": "notice",  # the on_dg2 callback raised

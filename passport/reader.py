@@ -178,6 +178,12 @@ def _read_one(
         elif name not in EAC_PROTECTED and name != COM:
             result.add_problem("listed_file_absent", str(exc))
         return None
+    except (LDSError, CardStatusError) as exc:
+        if name in REQUIRED_FILES or name == COM:
+            raise  # without EF.SOD, DG1 and DG2 there is nothing to verify (EF.COM: see _read_com)
+        result.add_problem("required_file_missing" if plan.required(name) else "optional_file_unreadable",
+                           str(exc))
+        return None
     result.files[name] = data
     result.files_read.append(name)
     if on_read is not None:

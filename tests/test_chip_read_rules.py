@@ -171,3 +171,17 @@ def test_pace_only_chip_with_unreadable_card_access_says_why() -> None:
     chip = EmrtdChip(files, options=ChipOptions(bac=False), faults=[CardAccessRefused()])
     with pytest.raises(AccessControlError, match="PACE was not possible: EF.CardAccess unreadable"):
         read_passport(DirectTransport(chip), _key(files))
+
+
+def test_unreadable_dg14_fails_the_document_but_the_read_completes() -> None:
+    from hardware_mocks.emrtd.chip import _Answer
+
+    class Dg14Broken(Fault):
+        def before_read(self, chip, fid, offset, length):  # type: ignore[no-untyped-def]
+            if fid == 0x010E:
+                raise _Answer(0x6F00)
+
+    files = _files()
+    result = read_passport(DirectTransport(EmrtdChip(files, faults=[Dg14Broken()])), _key(files))
+    assert {"required_file_missing", "chip_auth_not_performed"} <= set(result.problems)
+    assert not result.verified and result.mrz is not None and "EF.SOD" in result.files_read
