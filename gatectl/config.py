@@ -126,11 +126,13 @@ class Section(BaseModel):
 
 
 def dataclass_section(cls: type, constraints: Mapping[str, FieldInfo] | None = None,
-                      default: Callable[[str, Any], FieldInfo] | None = None) -> Any:
+                      default: Callable[[str, Any], FieldInfo] | None = None,
+                      check: Callable[[Any], None] | None = None) -> Any:
     """An annotated type that validates a table against the stdlib dataclass ``cls`` and yields ``cls`` itself.
 
     A strict :class:`Section` model is built from the dataclass's fields, with ``constraints`` by field name
-    (or ``default(name, type)`` for the others); its errors carry the dataclass's field names.
+    (or ``default(name, type)`` for the others); its errors carry the dataclass's field names. ``check``
+    looks at the instance as a whole (raises ValueError).
     """
     hints = typing.get_type_hints(cls)
     fields: dict[str, Any] = {}
@@ -144,7 +146,10 @@ def dataclass_section(cls: type, constraints: Mapping[str, FieldInfo] | None = N
     def build(value: Any, info: ValidationInfo) -> Any:
         if isinstance(value, cls):
             return value
-        return cls(**dict(model.model_validate(value, context=info.context)))
+        instance = cls(**dict(model.model_validate(value, context=info.context)))
+        if check:
+            check(instance)
+        return instance
 
     return Annotated[cls, BeforeValidator(build)]
 
@@ -181,7 +186,15 @@ BIOMETRIC_RANGES: dict[str, FieldInfo] = {
     "second_face_min_ratio": Field(gt=0, le=1),
 }
 
-BiometricsSection = dataclass_section(BiometricSettings, BIOMETRIC_RANGES)
+
+
+def _biometrics_consistent(settings: BiometricSettings) -> None:
+    if settings.min_face_luma >= settings.max_face_luma:
+        raise ValueError(f"min_face_luma ({settings.min_face_luma:g}) must be below max_face_luma "
+                         f"({settings.max_face_luma:g})")
+
+
+BiometricsSection = dataclass_section(BiometricSettings, BIOMETRIC_RANGES, check=_biometrics_consistent)
 TimeoutsSection = dataclass_section(Timeouts, default=_positive_seconds)
 RetriesSection = dataclass_section(Retries, default=_bounded_count)
 

@@ -100,6 +100,8 @@ def test_ranges_all_reported() -> None:
         "biometrics.frames_kept: expected a number >= 1, got -1",
         "lists.watchlist_threshold: expected a number > 0, got 0",
     ]
+    (p,) = problems_of("[biometrics]\nmin_face_luma = 200\nmax_face_luma = 60\n")
+    assert p == "biometrics: min_face_luma (200) must be below max_face_luma (60)"
 
 
 def test_paths_relative_to_the_file(tmp_path: Path) -> None:
