@@ -161,3 +161,29 @@ def _png(rgb: np.ndarray) -> bytes:
     ok, data = cv2.imencode(".png", rgb)
     assert ok
     return data.tobytes()
+
+
+def test_scoring_from_several_threads_gives_the_same_margins() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    images = [sample(name) for name in sorted(SAMPLES)]
+    boxes = []
+    for image in images:
+        face = analyse_frame(image).primary
+        assert face is not None
+        boxes.append((face.box.left, face.box.top, face.box.right, face.box.bottom))
+    alone = [pad_net.face_margin(i, b) for i, b in zip(images, boxes, strict=True)]
+    with ThreadPoolExecutor(4) as pool:
+        together = list(pool.map(lambda k: pad_net.face_margin(images[k % 3], boxes[k % 3]), range(12)))
+    assert together == alone * 4
+
+
+def test_a_missing_model_file_is_a_clear_error_and_no_frame_passes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(pad_net, "_net", None)
+    monkeypatch.setattr(pad_net, "MODEL_PATH", tmp_path / "absent.onnx")
+    with pytest.raises(pad_net.PadModelError, match="not found"):
+        pad_net.load()
+    result = score_image(sample("image_T1.jpg"), BiometricSettings())  # a live face, but unscored
+    assert result is not None and result.attack and result.deciding_cue == "not_scored"
