@@ -185,3 +185,12 @@ def test_unreadable_dg14_fails_the_document_but_the_read_completes() -> None:
     result = read_passport(DirectTransport(EmrtdChip(files, faults=[Dg14Broken()])), _key(files))
     assert {"required_file_missing", "chip_auth_not_performed"} <= set(result.problems)
     assert not result.verified and result.mrz is not None and "EF.SOD" in result.files_read
+
+
+def test_every_finding_code_is_documented() -> None:
+    from conftest import REPO
+
+    from passport.document import PROBLEM_KINDS
+
+    text = (REPO / "docs" / "chip-reading.md").read_text(encoding="utf-8")
+    assert [code for code in PROBLEM_KINDS if f"`{code}`" not in text] == []
