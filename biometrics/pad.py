@@ -281,8 +281,8 @@ def evaluate(samples: Sequence[PadSample], threshold: float = 0.5) -> PadResult:
     cues["model_margin"] = margin
     evidence = weighted_evidence(margin, peaks, blink)
     score = fused_score(margin, peaks, blink)
-    # An attack rests on its strongest weighted evidence; a bona fide decision on the learned model, the
-    # one weighted cue that vouches for a live face (the others can only find an attack or fail to).
+    # An attack rests on its strongest weighted evidence; a bona fide decision on the learned model: the
+    # spectral cue can only find an attack or fail to, and a blink is rarely seen within the window.
     strongest = max(evidence, key=lambda k: WEIGHTS[k] * evidence[k])
     deciding = strongest if score >= threshold else "learned_model"
     return PadResult(score, threshold, cues, len(samples), evidence, deciding, scored)
