@@ -145,11 +145,11 @@ def test_audit_key_rules(tmp_path: Path) -> None:
     (p,) = problems_of(trust, tmp_path, essentials=False)
     assert p.startswith("audit: a key for the hashes of document numbers is needed")
     (p,) = problems_of(trust + "[audit]\nkey = 'abcd'\n", tmp_path, essentials=False)
-    assert p == "audit.key: the key has 2 bytes; at least 16 are needed"
+    assert p == "audit.key: the audit key has 2 bytes; at least 16 are needed"
     (p,) = problems_of(trust + "[audit]\nkey_file = 'k'\ngenerate_key = true\n", tmp_path, essentials=False)
     assert p.startswith("audit: generate_key is for the simulated gate only")
     (p,) = problems_of(trust + "[audit]\nkey_file = 'k'\n", tmp_path, essentials=False)
-    assert p.startswith("audit: cannot read the key file") and "No such file" in p
+    assert p.startswith("audit: cannot read the audit key file") and "No such file" in p
     (tmp_path / "k").write_text(KEY + "\n")
     cfg = parse_config(trust + "[audit]\nkey_file = 'k'\n", "t.toml", tmp_path)
     assert cfg.audit.load_key() == bytes.fromhex(KEY)
