@@ -1,4 +1,4 @@
-"""Biometric settings: the ``[biometrics]`` section of the gate configuration (gatectl/config.py validates
+"""Biometric settings: the ``[biometrics]`` section of the gate configuration (gatectl.config validates
 a configuration file against this very dataclass). ``match_threshold`` is the value calibrated for this
 package's pipeline; the finer capture-quality limits have defaults measured on LFW and the specimen faces
 (docs/biometrics.md)."""
