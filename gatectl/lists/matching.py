@@ -288,9 +288,9 @@ def score_entry(
     return MatchScore(round(min(1.0, max(0.0, score)), 4), reasons)
 
 
-CANDIDATE_BUDGET = 1000
-PREFILTER_ABOVE = 150
-PREFILTER_KEEP = 60
+CANDIDATE_BUDGET = 500
+PREFILTER_ABOVE = 40
+PREFILTER_KEEP = 30
 
 
 def prefilter(queries: Sequence[NameForm], candidates: list[tuple], forms_column: int) -> list[tuple]:
