@@ -7,8 +7,11 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from gatectl.lists import ListImportError, ListStore
+from gatectl.lists.names import name_forms
 
 HEADER = "full_name,first_name,middle_name,last_name,gender,date_of_birth,place_of_birth,nationality\n"
 GOOD = HEADER + "Jörg Müller,Jörg,,Müller,male,1961-05-14,Köln,Germany\nЖуков Георгий,,,,,1896,,RU\n"
@@ -162,3 +165,27 @@ def test_unknown_kind_and_missing_file(store: ListStore, tmp_path: Path) -> None
     with pytest.raises(ListImportError) as err:
         store.import_file("sltd", tmp_path / "absent.csv")
     assert "cannot read" in str(err.value)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    data=st.binary(max_size=300) | st.text(max_size=300).map(str.encode),
+    kind=st.sampled_from(["watchlist", "sltd", "trusted"]),
+)
+def test_any_file_is_imported_or_rejected_cleanly(
+    store: ListStore, tmp_path: Path, data: bytes, kind: str
+) -> None:
+    before = store.versions()
+    try:
+        store.import_file(
+            kind, write(tmp_path, "fuzz.csv", HEADER.encode() + data if kind == "watchlist" else data)
+        )
+    except ListImportError as exc:
+        assert exc.problems and store.versions() == before
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=60))
+def test_any_name_normalises(text: str) -> None:
+    for form in name_forms(text):
+        assert all(t.isascii() and t.isalpha() and t.isupper() for t in form.tokens)

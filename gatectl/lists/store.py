@@ -81,7 +81,8 @@ class ListStore:
     def __init__(self, path: str | Path, threshold: float = DEFAULT_THRESHOLD):
         self.path = Path(path)
         self.threshold = threshold
-        self.db = sqlite3.connect(str(self.path), isolation_level=None)
+        # One thread at a time, but not necessarily the one that opened it (the controller hands it over).
+        self.db = sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=False)
         self.db.executescript(SCHEMA)
 
     def close(self) -> None:
