@@ -193,9 +193,9 @@ def encode_box(box: bytes, payload: bytes, length: int | None = None) -> bytes:
 
 @given(st.data())
 def test_image_header_walk_on_random_fields(data: st.DataObject) -> None:
-    image = data.draw(st.sampled_from([_jpeg_segments, _j2k_header]).flatmap(st.composite(lambda d, f: f(d))))
+    make_header = data.draw(st.sampled_from([_jpeg_segments, _j2k_header]))
     with contextlib.suppress(PassportError):
-        inspect_image(image)
+        inspect_image(make_header(data.draw))
 
 
 def _real_portraits() -> list[bytes]:
