@@ -70,7 +70,8 @@ def detect_hog(image: np.ndarray, *, upsample: int = 0, max_side: int | None = N
     if max_side is not None and max(image.shape[:2]) > max_side:
         scale = max_side / max(image.shape[:2])
         work = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-    rects, scores, _ = models.hog_detector().run(work, upsample, 0.0)
+    with models.HOG_LOCK:
+        rects, scores, _ = models.hog_detector().run(work, upsample, 0.0)
     return _boxes(rects, scores, scale, "hog" if upsample == 0 else f"hog-up{upsample}")
 
 

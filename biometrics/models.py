@@ -12,6 +12,9 @@ import face_recognition_models
 # The ResNet keeps per-call buffers: one inference at a time per process.
 ENCODER_LOCK = threading.Lock()
 CNN_LOCK = threading.Lock()
+# dlib's object_detector keeps a mutable scanner: two threads in one HOG detection corrupt the heap (a capture
+# thread and the chip portrait's template run at the same time on a gate).
+HOG_LOCK = threading.Lock()
 
 
 @cache
