@@ -233,6 +233,18 @@ class GateController:
                 "doors": {"entry_released": entry, "exit_released": exit_, "alarm": self._doors.alarm},
                 "devices": dict(self._device_ok)}
 
+    def health(self) -> list[Any]:
+        """Each device's health from the controller's own drivers (a second opening would disturb them)."""
+        out = []
+        for device in (self.devices.reader, self.devices.io, self.devices.camera, self.devices.mrz):
+            try:
+                out.append(device.health())
+            except Exception as exc:  # noqa: BLE001 - a report, never a crash
+                from devices.base import Health
+
+                out.append(Health(type(device).__name__, getattr(device, "url", ""), False, str(exc)))
+        return out
+
     # -- the controller thread -----------------------------------------------------------------------------
 
     def _post(self, message: tuple[Any, ...]) -> None:
@@ -513,8 +525,10 @@ class GateController:
 
     # -- device messages -----------------------------------------------------------------------------------
 
-    def _on_card(self, present: bool) -> None:
+    def _on_card(self, present: bool, first: bool = False) -> None:
         self._card = present
+        if first:
+            return  # a card already on the reader at start-up starts nothing: an MRZ read or a new card does
         if not present:
             self._need_new_card = False
             if self.state == "document_present" and self._pending_mrz is None and self._tx is not None \

@@ -1,6 +1,7 @@
 """Watches the card reader, the camera and the MRZ reader for the controller, in one thread.
 
-Posts ``("card", present)`` when a card arrives on or leaves the reader, and ``("device", kind, ok, detail)``
+Posts ``("card", present, first)`` when a card arrives on or leaves the reader (``first`` for the state
+found at start: a card left on the reader is not a traveller arriving), and ``("device", kind, ok, detail)``
 when a device stops answering or comes back (the I/O board is watched by :mod:`gatectl.io_watch`). A device
 counts as lost only after ``grace_s`` of failing, so one slow answer does not close the gate.
 """
@@ -69,8 +70,9 @@ class DeviceWatch:
             return
         self._report("reader", True, "reader answering")
         if present != self.card:
+            first = self.card is None
             self.card = present
-            self.post(("card", present))
+            self.post(("card", present, first))
 
     def _poll_health(self, kind: str, device: Any) -> None:
         try:

@@ -19,11 +19,15 @@ triggers (:meth:`GateMachine.fire`) and acts on the :class:`StateChange` it repo
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from transitions import EventData, Machine
+
+# transitions logs every callback at INFO; the controller publishes each state change itself.
+logging.getLogger("transitions").setLevel(logging.WARNING)
 
 Mode = Literal["one-step", "two-step"]
 Door = Literal["open", "locked", "mantrap"]
@@ -328,8 +332,9 @@ def diagram(title: str = "egate") -> str:
     class _Model:
         pass
 
-    graph = GraphMachine(
-        model=_Model(),
+    model = _Model()
+    GraphMachine(
+        model=model,
         states=[s.name for s in STATES],
         transitions=TRANSITIONS,
         initial="idle",
@@ -338,7 +343,7 @@ def diagram(title: str = "egate") -> str:
         show_conditions=True,
         title=title,
     )
-    return str(graph.get_graph().draw(None))
+    return str(model.get_graph().draw(None))  # type: ignore[attr-defined]
 
 
 def unreachable_states() -> list[str]:

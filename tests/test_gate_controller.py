@@ -91,6 +91,11 @@ def gate(tmp_path: Path, pcscd: None, vpcd_slot: int, monkeypatch: pytest.Monkey
 
 def test_genuine_traveller_passes_and_the_gate_resets(gate: Gate) -> None:
     ctl = gate.start_controller()
+    from ui_kiosk.app import create_app
+
+    page = create_app(gate.cfg, gate=ctl).test_client()
+    assert page.get("/technician/api/gate").get_json()["state"] == "idle"
+    assert "stateDiagram-v2" in page.get("/technician/api/diagram").get_data(as_text=True)
     with ctl.events.subscribe() as sub:
         gate.traveller(TRAVELLER)
         opened = sub.wait_for(lambda e: e.kind == "state" and e.data["state"] in ("exit_open", "referred"), 40)
@@ -143,6 +148,19 @@ def test_fire_alarm_mid_transaction_releases_every_door(gate: Gate) -> None:
     assert closes[-1]["decision"] == "interrupted"
 
 
+def test_two_step_second_person_in_the_mantrap_is_referred(gate: Gate) -> None:
+    gate.cfg.gate.mode = "two-step"
+    ctl = gate.start_controller()
+    with ctl.events.subscribe(["referral"]) as sub:
+        gate.rig.io_board.tailgate()  # two people close together at the entry door
+        gate.rig.present_passport(person=TRAVELLER)
+        referral = sub.wait_for(lambda e: True, 40)
+    assert referral is not None
+    assert [r["code"] for r in referral.data["reasons"]] == ["second_person_entering"]
+    board = gate.rig.io_board.state()
+    assert board.beam_breaks == 2 and not board.coils["exit_lock"] and board.doors["exit"]["locked"]
+
+
 def test_io_link_lost_takes_the_gate_out_of_service_until_it_returns(gate: Gate) -> None:
     ctl = gate.start_controller()
     link = gate.rig.io_board.link
@@ -165,9 +183,11 @@ def test_restart_after_a_crash_closes_the_interrupted_transaction_with_doors_saf
         board.wait_for(lambda s: s.coils["entry_lock"], 30)  # the controller is up: doors written
         gate.traveller(TRAVELLER, staying=True)
         board.wait_for(lambda s: s.coils["exit_lock"], 40)  # exit open, traveller still inside
-    finally:
+    except TimeoutError:
         proc.send_signal(signal.SIGKILL)
-        output = proc.communicate(timeout=10)[0]
+        pytest.fail("the gate did not open: " + proc.communicate(timeout=10)[0][-20000:])
+    proc.send_signal(signal.SIGKILL)
+    output = proc.communicate(timeout=10)[0]
     assert "Traceback" not in output, output
     from gatectl.audit import AuditLog
 

@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Flask
 
 from gatectl.config import Config
 from ui_kiosk.technician import HealthSource, technician_blueprint
 
 
-def create_app(config: Config, health_source: HealthSource | None = None) -> Flask:
-    """Build the web application for one gate; ``health_source`` defaults to live device diagnostics."""
+def create_app(config: Config, health_source: HealthSource | None = None, gate: Any = None) -> Flask:
+    """Build the web application for one gate; ``health_source`` defaults to live device diagnostics.
+
+    ``gate`` is a running :class:`gatectl.controller.GateController` (or None): its state is shown and its
+    own drivers report the devices' health."""
     app = Flask(__name__)
     app.config["EGATE"] = config
-    app.register_blueprint(technician_blueprint(config, health_source))
+    if gate is not None and health_source is None:
+        health_source = gate.health
+    app.register_blueprint(technician_blueprint(config, health_source, gate))
 
     @app.get("/")
     def index() -> tuple[str, int, dict[str, str]]:

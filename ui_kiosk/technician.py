@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from typing import Any
 
 from flask import Blueprint, jsonify, render_template
 
@@ -33,7 +34,7 @@ class CachedHealth:
             return self._last
 
 
-def technician_blueprint(config: Config, health_source: HealthSource | None = None) -> Blueprint:
+def technician_blueprint(config: Config, health_source: HealthSource | None = None, gate: Any = None) -> Blueprint:
     bp = Blueprint("technician", __name__, url_prefix="/technician")
     source = health_source or CachedHealth(config)
 
@@ -49,5 +50,19 @@ def technician_blueprint(config: Config, health_source: HealthSource | None = No
             healthy=all(h.ok for h in results),
             devices=[h.as_dict() for h in results],
         )
+
+    @bp.get("/api/gate")
+    def gate_state() -> object:
+        """The running controller's state, doors and devices (``running: false`` without a controller)."""
+        if gate is None:
+            return jsonify(running=False)
+        return jsonify(running=True, **gate.snapshot())
+
+    @bp.get("/api/diagram")
+    def diagram() -> tuple[str, int, dict[str, str]]:
+        """The state diagram (Mermaid text) drawn from the state table."""
+        from gatectl.machine import diagram as draw
+
+        return draw(config.gate.id), 200, {"Content-Type": "text/plain; charset=utf-8"}
 
     return bp
