@@ -5,13 +5,15 @@ RTU I/O board behind ``$RIG_DIR/io-board``; the MJPEG camera on ``http://127.0.0
 MRZ reader behind ``$RIG_DIR/mrz-reader``. The control API (JSON over HTTP, 127.0.0.1:18555) lets a test
 rig play a traveller: ``GET /status``, ``POST /passport {"doc": "bsi2008", "faults": [...]}``,
 ``POST /passport {"person": "Tony_Blair"}`` (a passport generated for that face, signed by the rig's test
-PKI, whose CSCA and CRL are in ``$RIG_DIR/trust``), ``DELETE /passport``, ``POST /mrz {"lines": [...], "noise": 0.0}``, ``POST /camera {"scenario": ...}``,
+PKI, whose CSCA and CRL are in ``$RIG_DIR/trust``; optional ``"image": 1`` for another photograph of the
+person in DG2, ``"fields": {"expiry_date": "2020-01-01", "tamper": [1], ...}``), ``DELETE /passport``, ``POST /mrz {"lines": [...], "noise": 0.0}``, ``POST /camera {"scenario": ...}``,
 ``POST /camera/drop {"seconds": 3}``, ``POST /io {"command": "walk 1"}``.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import logging
 import os
@@ -35,8 +37,11 @@ from passport.errors import PassportError
 log = logging.getLogger(__name__)
 
 DEFAULT_RIG_DIR = "/tmp/egate-rig"
-CAMERA_PORT = 18554
-CONTROL_PORT = 18555
+CAMERA_PORT = int(os.environ.get("EGATE_CAMERA_PORT", "18554"))
+CONTROL_PORT = int(os.environ.get("EGATE_CONTROL_PORT", "18555"))
+# Generated passport fields a scenario may set (everything else is made up per person, see generator.py).
+PASSPORT_FIELDS = ("surname", "given_names", "document_number", "nationality", "issuing_state", "birth_date",
+                   "expiry_date", "sex", "tamper")
 
 
 def default_rig_dir() -> Path:
@@ -53,6 +58,7 @@ class RigOptions:
     camera_person: str | None = None
     coils: dict[str, int] | None = None
     inputs: dict[str, int] | None = None
+    io_timing: dict[str, float] | None = None  # IoBoard physics: open_delay_s, close_delay_s, step_s, ...
 
 
 class SimulatedGate:
@@ -85,7 +91,8 @@ class SimulatedGate:
         try:
             self.pcscd = ensure_pcscd(port=vpcd_port(o.vpcd_slot))
             self.card_host = VpcdCardHost(port=vpcd_port(o.vpcd_slot))
-            self.io_board = IoBoard(driver_link=o.rig_dir / "io-board", coils=o.coils, inputs=o.inputs).start()
+            self.io_board = IoBoard(driver_link=o.rig_dir / "io-board", coils=o.coils, inputs=o.inputs,
+                                    **(o.io_timing or {})).start()
             self.camera = CameraServer(
                 port=o.camera_port, scenario=o.camera_scenario, person=o.camera_person,
                 faces_dir=sample_data.faces_dir(),
@@ -132,11 +139,15 @@ class SimulatedGate:
     # -- playing a traveller -------------------------------------------------------------------------
 
     def present_passport(self, doc: str | None = None, faults: list[str] | None = None,
-                         mrz: bool = True, pace: bool = True, person: str | None = None) -> dict[str, Any]:
+                         mrz: bool = True, pace: bool = True, person: str | None = None,
+                         fields: dict[str, Any] | None = None, image: int = 0) -> dict[str, Any]:
         """Put a passport on the chip reader (and its MRZ through the MRZ reader).
 
         ``doc`` names a test passport folder (``sample``, ``bsi2008``, ...); ``person`` instead generates a
-        passport for that face (an LFW folder name), signed by the rig's test PKI.
+        passport for that face (an LFW folder name), signed by the rig's test PKI, with its portrait from the
+        person's ``image``-th photograph (sorted by name) and ``fields`` (:data:`PASSPORT_FIELDS`: names,
+        ``document_number``, ``birth_date``/``expiry_date`` as YYYY-MM-DD, ``tamper``: data groups altered
+        after signing) instead of the made-up ones.
         """
         from hardware_mocks.emrtd.chip import EmrtdChip
         from hardware_mocks.emrtd.faults import parse_fault
@@ -149,7 +160,17 @@ class SimulatedGate:
             face = sample_data.faces_dir() / person
             if not face.is_dir():
                 raise FileNotFoundError(f"no face folder {person!r} in {sample_data.faces_dir()}")
-            files = passport_for_lfw_person(face, pki=self.pki, pace=pace).chip_files
+            photos = sorted(p for p in face.iterdir() if p.suffix.lower() in (".jpg", ".jpeg", ".png"))
+            if not 0 <= image < len(photos):
+                raise ValueError(f"image {image} out of range: {person!r} has {len(photos)} photographs")
+            unknown = sorted(set(fields or {}) - set(PASSPORT_FIELDS))
+            if unknown:
+                raise ValueError(f"unknown passport fields {unknown}; known: {', '.join(PASSPORT_FIELDS)}")
+            overrides = dict(fields or {})
+            for key in ("birth_date", "expiry_date"):
+                if isinstance(overrides.get(key), str) and len(overrides[key]) == 10:
+                    overrides[key] = dt.date.fromisoformat(overrides[key])
+            files = passport_for_lfw_person(photos[image], pki=self.pki, pace=pace, **overrides).chip_files
             label = f"generated:{person}"
         else:
             folder = sample_data.passport_dir(doc)
@@ -217,7 +238,8 @@ def _control_handler(gate: SimulatedGate) -> type[BaseHTTPRequestHandler]:
                 if self.path == "/passport":
                     result = gate.present_passport(body.get("doc"), list(body.get("faults", [])),
                                                    bool(body.get("mrz", True)), bool(body.get("pace", True)),
-                                                   body.get("person"))
+                                                   body.get("person"), dict(body.get("fields") or {}),
+                                                   int(body.get("image", 0)))
                 elif self.path == "/mrz" and gate.mrz:
                     sent = gate.mrz.present(list(body["lines"]), noise=float(body.get("noise", 0.0)),
                                             framing=str(body.get("framing", "cr")))

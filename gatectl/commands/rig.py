@@ -35,6 +35,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     status = rig_sub.add_parser("status", help="what runs where (JSON)")
     status.add_argument("--dir", type=Path, default=_default_dir())
     status.set_defaults(func=rig_status)
+    from gatectl.commands import rig_run
+
+    rig_run.register(rig_sub)
     p.set_defaults(func=lambda args: p.print_help() or 2)
 
 

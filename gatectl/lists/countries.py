@@ -13,6 +13,7 @@ _SPECIAL = {
     "UNO": "UNO", "UNA": "UNA", "UNK": "UNK", "XXA": "XXA", "XXB": "XXB", "XXC": "XXC", "XXX": "XXX",
     "EUE": "EUE", "XOM": "XOM", "XPO": "XPO", "XCC": "XCC", "XES": "XES", "XMP": "XMP", "XCO": "XCO",
     "RKS": "RKS", "XK": "RKS", "KOSOVO": "RKS",
+    "UTO": "UTO",  # Utopia, the specimen state of Doc 9303 and of test documents
     "SOUTH KOREA": "KOR", "NORTH KOREA": "PRK", "RUSSIA": "RUS", "IRAN": "IRN", "SYRIA": "SYR",
     "TAIWAN": "TWN", "VIETNAM": "VNM", "LAOS": "LAO", "BOLIVIA": "BOL", "VENEZUELA": "VEN",
     "TANZANIA": "TZA", "MOLDOVA": "MDA", "CZECH REPUBLIC": "CZE", "TURKEY": "TUR", "IVORY COAST": "CIV",

@@ -118,14 +118,21 @@ class ResignedSOD(Fault):
 
 @dataclass
 class SlowLink(Fault):
-    """A slow contactless link: every APDU takes ``delay`` seconds more."""
+    """A slow contactless link: every APDU takes ``delay`` seconds more and, with ``bitrate`` (bit/s, e.g.
+    106000 to 848000 for ISO/IEC 14443), each command and response byte its time on the air as well."""
 
     delay: float = 0.05
+    bitrate: int = 0
     spec: str = "slow"
 
     def before_command(self, chip: EmrtdChip, apdu: bytes) -> bytes | None:
-        time.sleep(self.delay)
+        time.sleep(self.delay + (len(apdu) * 10 / self.bitrate if self.bitrate > 0 else 0.0))
         return None
+
+    def after_response(self, chip: EmrtdChip, apdu: bytes, response: bytes) -> bytes:
+        if self.bitrate > 0:
+            time.sleep(len(response) * 10 / self.bitrate)  # 8 data bits + start and parity bits a byte
+        return response
 
 
 @dataclass
@@ -364,7 +371,7 @@ _FAULTS: dict[str, tuple[type[Fault], tuple[str, ...]]] = {
     "altered-dg": (AlteredDataGroup, ("dg",)),
     "cloned": (ClonedChip, ()),
     "unknown-dsc": (ResignedSOD, ()),
-    "slow": (SlowLink, ("delay",)),
+    "slow": (SlowLink, ("delay", "bitrate")),
     "short-reads": (ShortReadsOnly, ("max_le",)),
     "remove": (RemovedDuringRead, ("dg", "offset")),
     "sm-drop": (SessionDrop, ("after",)),
@@ -379,7 +386,7 @@ _FAULTS: dict[str, tuple[type[Fault], tuple[str, ...]]] = {
 }
 
 FAULT_HELP = (
-    "altered-dg[:DG] (default 1), cloned, unknown-dsc, slow[:SECONDS] (0.05), short-reads[:MAXLE] (0xDF), "
+    "altered-dg[:DG] (default 1), cloned, unknown-dsc, slow[:SECONDS[:BITRATE]] (0.05, none), short-reads[:MAXLE] (0xDF), "
     "remove[:DG[:OFFSET]] (2, 4000), sm-drop[:N] (10), com-omits[:DG] (14), no-sfi[:SW] (0x6986), "
     "sm-trailer, app-selected, bad-mac[:N[:COUNT]] (5, 1), pace-refused[:SW] (0x6A80), pace-bad-token, "
     "pace-bad-map"
