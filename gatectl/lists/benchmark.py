@@ -127,12 +127,14 @@ def run_speed(
         ]
         for q in sample_neg[:WARM_UP_QUERIES]:
             store.watchlist_hits(q.name, q.birth, q.nationality)
-        times, found = [], 0
+        times: list[float] = []
+        found: dict[str, list[bool]] = defaultdict(list)
         for q in sample_pos + sample_neg:
             t0 = time.perf_counter()
             hits = store.watchlist_hits(q.name, q.birth, q.nationality)
             times.append(time.perf_counter() - t0)
-            found += q.row > 0 and any(h.entry_id == _entry_id(q.row) for h in hits)
+            if q.row > 0:
+                found[q.kind].append(any(h.entry_id == _entry_id(q.row) for h in hits))
         store.close()
     times.sort()
     ms = [t * 1000 for t in times]
@@ -146,6 +148,7 @@ def run_speed(
         "p99_ms": round(ms[int(len(ms) * 0.99)], 2),
         "max_ms": round(ms[-1], 2),
         "mean_ms": round(statistics.fmean(ms), 2),
-        "recall_at_size": round(found / len(sample_pos), 4) if sample_pos else None,
+        "recall_at_size": round(sum(map(sum, found.values())) / len(sample_pos), 4) if sample_pos else None,
+        "recall_at_size_by_kind": {k: round(sum(v) / len(v), 4) for k, v in found.items()},
         "positive_queries": len(sample_pos),
     }

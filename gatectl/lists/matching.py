@@ -14,7 +14,7 @@ one token *and* both ends of the other to lose the entry. Names with a single fu
 whatever the size of the list. The store keeps each key's number of entries and looks up the rarest keys
 first, up to ``CANDIDATE_BUDGET`` entries, so the keys of a common name (SMITH with an initial J) are
 skipped when rarer keys of the same query are there; when the candidates still number more than
-``PREFILTER_ABOVE``, a fast token-set ratio (rapidfuzz, in C++) keeps the ``PREFILTER_KEEP`` closest for the
+``PREFILTER_ABOVE``, a fast token-set ratio (rapidfuzz, in C++) over the tokens' spelling keys keeps the ``PREFILTER_KEEP`` closest for the
 full comparison.
 
 Score. Tokens are paired greedily, best similarity first; a token's similarity is the mean of its optimal
@@ -293,15 +293,20 @@ PREFILTER_ABOVE = 40
 PREFILTER_KEEP = 30
 
 
-def prefilter(queries: Sequence[NameForm], candidates: list[tuple], forms_column: int) -> list[tuple]:
-    """At most ``PREFILTER_KEEP`` candidates, the closest by rapidfuzz's token-set ratio over all name
-    forms, when there are more than ``PREFILTER_ABOVE``; the candidates unchanged otherwise."""
+def spelling_text(forms: Iterable[NameForm]) -> str:
+    """The spelling keys of every token of every form, for the prefilter (stored with each entry)."""
+    return " ".join(_spelling(t) for f in forms for t in f.tokens)
+
+
+def prefilter(queries: Sequence[NameForm], candidates: list[tuple], spellings_column: int) -> list[tuple]:
+    """At most ``PREFILTER_KEEP`` candidates, the closest by rapidfuzz's token-set ratio over the spelling
+    keys of all their name forms, when there are more than ``PREFILTER_ABOVE``; else the candidates as they are."""
     if len(candidates) <= PREFILTER_ABOVE or not queries:
         return candidates
-    choices = [row[forms_column].replace("|", " ") for row in candidates]
+    choices = [row[spellings_column] for row in candidates]
     best: dict[int, float] = {}
     for q in queries:
-        for _, sim, index in process.extract(" ".join(q.tokens), choices, scorer=fuzz.token_set_ratio,
+        for _, sim, index in process.extract(spelling_text([q]), choices, scorer=fuzz.token_set_ratio,
                                              limit=PREFILTER_KEEP):  # fmt: skip
             best[index] = max(best.get(index, 0.0), sim)
     keep = sorted(best, key=lambda i: -best[i])[:PREFILTER_KEEP]

@@ -31,6 +31,7 @@ from gatectl.lists.matching import (
     blocking_keys,
     prefilter,
     score_entry,
+    spelling_text,
 )
 from gatectl.lists.names import NameForm, name_forms
 from gatectl.lists.records import (
@@ -49,7 +50,8 @@ CREATE TABLE IF NOT EXISTS list_versions (
     imported_at TEXT NOT NULL, rows INTEGER NOT NULL, file_name TEXT NOT NULL, current INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS watchlist (
     id INTEGER PRIMARY KEY, list_name TEXT NOT NULL, entry_id TEXT NOT NULL, full_name TEXT NOT NULL,
-    forms TEXT NOT NULL, birth_dates TEXT NOT NULL, nationalities TEXT NOT NULL, gender TEXT NOT NULL);
+    forms TEXT NOT NULL, spellings TEXT NOT NULL, birth_dates TEXT NOT NULL, nationalities TEXT NOT NULL,
+    gender TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS watchlist_by_list ON watchlist (list_name);
 CREATE TABLE IF NOT EXISTS watchlist_keys (key INTEGER NOT NULL, entry INTEGER NOT NULL,
     PRIMARY KEY (key, entry)) WITHOUT ROWID;
@@ -166,13 +168,14 @@ class ListStore:
                         r.entry_id,
                         r.full_name,
                         _encode_forms(forms),
+                        spelling_text(forms),
                         " ".join(r.birth_dates),
                         " ".join(r.nationalities),
                         r.gender,
                     )
                 )
                 keys.extend((k, rowid) for k in set().union(*(blocking_keys(f) for f in forms)))
-            db.executemany("INSERT INTO watchlist VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+            db.executemany("INSERT INTO watchlist VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
             keys.sort()
             db.executemany("INSERT OR IGNORE INTO watchlist_keys VALUES (?, ?)", keys)
 
@@ -221,7 +224,7 @@ class ListStore:
             return []
         marks = ",".join("?" * len(chosen))
         return self.db.execute(
-            "SELECT list_name, entry_id, full_name, forms, birth_dates, nationalities FROM watchlist "
+            "SELECT list_name, entry_id, full_name, forms, birth_dates, nationalities, spellings FROM watchlist "
             f"WHERE id IN (SELECT entry FROM watchlist_keys WHERE key IN ({marks}))",
             chosen,
         ).fetchall()
@@ -232,8 +235,8 @@ class ListStore:
         """Every candidate entry scored, best first (hits are those at or above the threshold)."""
         forms = name_forms(name)
         scored = []
-        candidates = prefilter(forms, self.watchlist_candidates(forms), forms_column=3)
-        for list_name, entry_id, full_name, forms_text, births, nats in candidates:
+        candidates = prefilter(forms, self.watchlist_candidates(forms), spellings_column=6)
+        for list_name, entry_id, full_name, forms_text, births, nats, _ in candidates:
             births_list = births.split()
             match = score_entry(
                 forms, birth, nationality, _decode_forms(forms_text), births_list, nats.split()
