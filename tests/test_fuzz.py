@@ -20,6 +20,8 @@ import pytest
 from conftest import SHARED_DATA
 from hypothesis import given
 from hypothesis import strategies as st
+from lds_grammar import GRAMMARS, sods
+from lds_grammar import name as grammar_name
 
 from biometrics import images
 from biometrics.images import ImageError
@@ -91,6 +93,32 @@ def test_lds_decoders_on_structured_trees(name: str, body: bytes) -> None:
     for data in (encode(FILE_TAGS[name], body), body) if name in FILE_TAGS else (body, encode(0x31, body)):
         with contextlib.suppress(PassportError):
             decoder(data)
+
+
+@given(st.sampled_from(sorted(GRAMMARS)).flatmap(lambda name: st.tuples(st.just(name), GRAMMARS[name])))
+def test_lds_decoders_on_their_grammar(case: tuple[str, bytes]) -> None:
+    name, data = case
+    with contextlib.suppress(PassportError):
+        DECODERS[name](data)
+
+
+@pytest.fixture(scope="module")
+def test_pki():  # type: ignore[no-untyped-def]
+    from hardware_mocks.emrtd.pki import make_test_pki
+
+    return make_test_pki()
+
+
+@given(data=st.data())
+def test_passive_authentication_on_grammar_sods(test_pki, data: st.DataObject) -> None:  # type: ignore[no-untyped-def]
+    """EF.SODs whose certificates may name a trusted CSCA as issuer, so that the chain check is reached."""
+    from passport.passive_auth import verify_sod
+
+    csca_name = test_pki.csca.certificate.subject.public_bytes()
+    sod = data.draw(sods(st.one_of(st.just(csca_name), grammar_name)))
+    groups = data.draw(st.dictionaries(st.integers(1, 16), st.binary(max_size=40), max_size=3))
+    result = verify_sod(sod, groups, test_pki.trust_store(), mrz_issuer=data.draw(st.sampled_from([None, "UTO", "D"])))
+    assert not result.valid
 
 
 @st.composite
