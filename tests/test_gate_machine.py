@@ -132,3 +132,10 @@ def test_random_event_orders_keep_the_gate_safe(mode: str, events: list, alarm_a
     # and a resting gate always answers the fire alarm
     m.fire("fire_alarm")
     assert m.state == "emergency"
+
+
+def test_docs_hold_the_current_diagram() -> None:
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "state-machine.md").read_text()
+    assert f"```mermaid\n{diagram().rstrip()}\n```" in doc, "regenerate with: egate gate diagram --markdown"
