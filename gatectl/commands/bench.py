@@ -11,6 +11,7 @@ BENCH_MODULES: list[str] = [
     "gatectl.commands.bench_match",
     "gatectl.commands.bench_capture",
     "gatectl.commands.bench_pad",
+    "gatectl.commands.bench_alarm",
     "gatectl.commands.bench_audit",
     "gatectl.commands.bench_lists",
 ]
