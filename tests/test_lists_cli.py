@@ -95,6 +95,7 @@ def test_bad_import_exits_2_naming_the_line_and_keeps_the_list(
         ["lists", "check", "--db", "{db}", "--json"],  # nothing to check
         ["lists", "check", "--db", "{db}", "--name", "X", "--birth", "1961-99-99"],
         ["lists", "check", "--db", "{tmp}/absent.sqlite", "--name", "X"],
+        ["lists", "check", "--db", "{db}", "--name", "X", "--nationality", "Atlantis"],
         ["lists", "screen", "--db", "{db}", "--queries", "{tmp}/absent.csv"],
         ["lists", "import", "--db", "{db}", "--kind", "trusted", "{tmp}/w.csv"],  # wrong columns
         ["lists", "compare", "--pairs", "{tmp}/w.csv"],

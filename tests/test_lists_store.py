@@ -60,6 +60,7 @@ def test_watchlist_import_and_screening(store: ListStore) -> None:
         (GOOD + "Anna Schmidt,,,,,1961\n", 4, "columns expected"),
         (GOOD + ",,,,,1961,,Germany\n", 4, "full_name: empty"),
         (GOOD + "Anna Schmidt,,,,,61-01-01,,Germany\n", 4, "date_of_birth"),
+        ("id," + GOOD.replace("\n", "\n1,", 1).replace("\nЖуков", "\n\n1,Жуков"), 4, "id: duplicate"),
         ("", 1, "empty"),
         (HEADER, 1, "no entries"),
         (GOOD.encode() + "Ana Sch\xf6n,,,,,1961,,Germany\n".encode("latin-1"), 4, "not UTF-8"),

@@ -151,6 +151,8 @@ def cmd_check(args: argparse.Namespace) -> int:
         raise UsageError("give --name and/or --document")
     if args.document and not args.issuer:
         raise UsageError("--document needs --issuer")
+    if args.nationality and _nationality(args.nationality) is None:
+        raise UsageError("--nationality: unknown country")
     store = _open(args)
     result = store.screen_traveller(args.name or "", _birth(args.birth), args.nationality, args.document,
                                     args.issuer, args.document_type, datetime.date.today())  # fmt: skip

@@ -120,17 +120,16 @@ def _watchlist_row(row: dict, line: int) -> WatchlistRecord:
 
 def read_watchlist_csv(data: bytes) -> list[WatchlistRecord]:
     text = read_text(data)
-    records = _collect(_rows(text, (), ("full_name", "last_name")), _watchlist_row)
-    _check_unique_ids(records)
-    return records
-
-
-def _check_unique_ids(records: list[WatchlistRecord]) -> None:
     seen: set[str] = set()
-    for n, r in enumerate(records, start=1):
-        if r.entry_id in seen:
-            raise ListImportError([(n + 1, "id: duplicate")])
-        seen.add(r.entry_id)
+
+    def parse(row: dict, line: int) -> WatchlistRecord:
+        record = _watchlist_row(row, line)
+        if record.entry_id in seen:
+            raise ValueError("id: duplicate")
+        seen.add(record.entry_id)
+        return record
+
+    return _collect(_rows(text, (), ("full_name", "last_name")), parse)
 
 
 def _sltd_row(row: dict, line: int) -> DocumentRecord:
