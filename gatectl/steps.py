@@ -152,13 +152,15 @@ def portrait_future(dg2: bytes) -> Future[Any]:
     """Start computing the chip portrait's template as soon as DG2 has been read (it does not wait)."""
     from biometrics.portrait import start_portrait_template
     from passport.lds.dg2 import decode_dg2
+    from passport.lds.image import decode_image
 
     faces = decode_dg2(dg2).faces
     if not faces:
         failed: Future[Any] = Future()
         failed.set_exception(StepFailed("no_chip_portrait", "DG2 holds no face image"))
         return failed
-    return start_portrait_template(faces[0].image_data)
+    # Chip bytes go through the bounded decoder (header checks, worker with memory and time limits).
+    return start_portrait_template(faces[0].image_data, decode=decode_image)
 
 
 # -- lists and decision -----------------------------------------------------------------------------------
