@@ -110,3 +110,13 @@ def test_decode_bounds_are_enforced_in_the_worker(monkeypatch: pytest.MonkeyPatc
         monkeypatch.undo()
         decode_worker._stop_worker()
     assert decode_image(image).shape == (300, 400, 3)
+
+
+@pytest.mark.skipif(not BOMB_FILES, reason=f"test data not found: {BOMBS} (see ../shared/data/README.md)")
+def test_the_gate_decodes_the_chip_portrait_with_the_bounded_decoder() -> None:
+    from gatectl.steps import portrait_future
+    from passport.lds.dg2 import make_dg2
+
+    bomb = bytes.fromhex((BOMBS / "jpeg_prog_4096_5400scans_lt64k.hex").read_text().strip())
+    with pytest.raises(PortraitError, match="scans"):
+        portrait_future(make_dg2(bomb, 4096, 4096)).result(timeout=30)
