@@ -49,6 +49,13 @@ def test_watchlist_import_and_screening(store: ListStore) -> None:
     assert "birth date: exact" in hits[0].reasons and "nationality agrees" in hits[0].reasons
     assert screen(store, "ZHUKOV<<GEORGII", birth="1896-12-01").watchlist_hits[0].date_of_birth == "1896"
     assert screen(store, "SCHMIDT<<ANNA").watchlist_hits == []
+    assert (
+        screen(store, "MUELLER<<JOERG", birth="61-05-1x").watchlist_hits[0].score == 1.0
+    )  # unreadable: unknown
+    assert (
+        "birth date: exact"
+        in screen(store, "MUELLER<<JOERG", birth=datetime.date(1961, 5, 14)).watchlist_hits[0].reasons
+    )
 
 
 @pytest.mark.parametrize(

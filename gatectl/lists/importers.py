@@ -132,13 +132,19 @@ def read_watchlist_csv(data: bytes) -> list[WatchlistRecord]:
     return _collect(_rows(text, (), ("full_name", "last_name")), parse)
 
 
+def _issuer(row: dict) -> str:
+    if not row["issuer"]:
+        raise ValueError("issuer: empty")
+    return _countries(row["issuer"], "issuer")[0]
+
+
 def _sltd_row(row: dict, line: int) -> DocumentRecord:
+    if not row["document_type"]:
+        raise ValueError("document_type: empty")
     return DocumentRecord(
-        issuer=_countries(row["issuer"], "issuer")[:1][0] if row["issuer"] else _fail("issuer: empty"),
+        issuer=_issuer(row),
         number=_document_number(row.get("number") or row.get("document_number", "")),
-        document_type=document_type_code(row["document_type"])
-        if row["document_type"]
-        else _fail("document_type: empty"),
+        document_type=document_type_code(row["document_type"]),
     )
 
 
@@ -147,15 +153,11 @@ def _trusted_row(row: dict, line: int) -> DocumentRecord:
     if len(expiry) != 10:
         raise ValueError("enrolment_expiry: expected YYYY-MM-DD")
     return DocumentRecord(
-        issuer=_countries(row["issuer"], "issuer")[:1][0] if row["issuer"] else _fail("issuer: empty"),
+        issuer=_issuer(row),
         number=_document_number(row.get("document_number") or row.get("number", "")),
         document_type=document_type_code(row.get("document_type", "")),
         expiry=_date(expiry, "enrolment_expiry"),
     )
-
-
-def _fail(problem: str):  # type: ignore[no-untyped-def]
-    raise ValueError(problem)
 
 
 def _document_number(value: str) -> str:

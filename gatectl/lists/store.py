@@ -16,6 +16,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from gatectl.lists.countries import UnknownCountry, country_code
+from gatectl.lists.dates import parse_birth
 from gatectl.lists.ftm import read_ftm_jsonl
 from gatectl.lists.importers import (
     document_type_code,
@@ -280,11 +281,18 @@ class ListStore:
         document_type: str | None,
         today: datetime.date,
     ) -> Screening:
-        """Screen one traveller against every list (see docs/lists.md)."""
+        """Screen one traveller against every list (see docs/lists.md). A birth date or nationality that
+        cannot be read counts as unknown: it neither helps nor hurts a watchlist match."""
         try:
             nationality = country_code(nationality) if nationality else None
         except UnknownCountry:
             nationality = None
+        if isinstance(birth, datetime.date):
+            birth = birth.isoformat()
+        try:
+            birth = parse_birth(birth, today) if birth else None
+        except ValueError:
+            birth = None
         screening = Screening(versions=self.versions())
         screening.watchlist_hits = self.watchlist_hits(name, birth, nationality) if name else []
         if document_number:
