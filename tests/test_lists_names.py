@@ -60,6 +60,7 @@ def test_mrz_field_with_fillers_and_truncation() -> None:
         ("Jason Altmire", "Jason Altmrie"),  # typo
         ("Jennifer L. McClellan", "Дженнифер Макклеллан"),  # Cyrillic transcription of an English name
         ("H. Morgan Griffith", "H. Griffith"),
+        ("J. K. Smith", "John Smith"),  # an extra initial is no conflict
     ],
 )
 def test_real_list_differences_still_match(a: str, b: str) -> None:

@@ -7,23 +7,26 @@ and particles such as VAN, DE, AL left out): ``P`` the two tokens' sound skeleto
 token's skeleton with the other's first three letters, ``Z`` one token's skeleton with the other's last three
 letters, ``F`` one token's skeleton with the other's first two letters in either order (short tokens only,
 where one typo can change both ends), ``I`` one token's skeleton with the other's initial (looked up by queries
-for their initials and short tokens). A query builds the same keys; an entry is a candidate when one key agrees. A
-pair survives reordering and a missing middle name; a typo or a transliteration has to change the skeleton of
-one token *and* both ends of the other to lose the entry. Names with a single full token are indexed under
+for their initials and short tokens). A query builds the same keys; an entry is a candidate when one key
+agrees. A pair survives reordering and a missing middle name; a typo or a transliteration has to change the
+skeleton of one token *and* both ends of the other to lose the entry. Names with a single full token are indexed under
 ``S`` keys of that token alone. Keys are stored as 64-bit hashes, so a query costs a few index look-ups
 whatever the size of the list. The store keeps each key's number of entries and looks up the rarest keys
 first, up to ``CANDIDATE_BUDGET`` entries, so the keys of a common name (SMITH with an initial J) are
 skipped when rarer keys of the same query are there; when the candidates still number more than
-``PREFILTER_ABOVE``, a fast token-set ratio (rapidfuzz, in C++) over the tokens' spelling keys keeps the ``PREFILTER_KEEP`` closest for the
-full comparison.
+``PREFILTER_ABOVE``, a fast token-set ratio (rapidfuzz, in C++) over the tokens' spelling keys keeps the
+``PREFILTER_KEEP`` closest for the full comparison.
 
-Score. Tokens are paired greedily, best similarity first; a token's similarity is the mean of its optimal
-string alignment and Jaro-Winkler similarities, raised when the tokens sound alike (this project's sound
-skeleton or jellyfish's Metaphone agree), 1.0 for an initial that agrees and for the truncated last token
-of a full-width MRZ field that is a prefix. The name score is the mean similarity of the paired tokens less
-penalties: a token on both sides left unpaired is a conflict (0.25 each); a token on one side only is a
-missing name (0.03, or 0.15 when only one token pairs at all). The birth date and nationality then move the
-score: see ``BIRTH_ADJUSTMENT`` and ``NATIONALITY_ADJUSTMENT``.
+Score. Tokens are paired greedily, best similarity first, in any order: full tokens first, then initials
+with the tokens they begin. A pair's similarity is the mean of its optimal string alignment and Jaro-Winkler
+similarities, or the similarity of the two tokens' spelling keys (transliteration variants: DZHORDAN/JORDAN)
+up to ``SPELLING_CAP``, raised by ``SOUND_ALIKE_BONUS`` when the tokens sound alike (this project's sound
+skeleton or jellyfish's Metaphone agree, on at least three consonants); 1.0 for an initial that agrees and
+for the truncated last token of a full-width MRZ field that is a prefix. The name score is the mean
+similarity of the pairs (initials weigh ``INITIAL_WEIGHT``) less penalties: a full token on both sides left
+unpaired is a conflict, an initial against a name with another first letter an initial conflict, a name
+only one side has a missing name (more when only one token pairs at all). The birth date and nationality
+then move the score: see ``BIRTH_ADJUSTMENT`` and ``NATIONALITY_ADJUSTMENT``. docs/lists.md has the numbers.
 """
 
 from __future__ import annotations
@@ -52,6 +55,7 @@ CONFLICT_PENALTY = 0.25
 MISSING_PENALTY = 0.05
 LONE_PAIR_MISSING_PENALTY = 0.15
 INITIAL_WEIGHT = 0.2
+INITIAL_LEFT_PENALTY = 0.01
 BIRTH_ADJUSTMENT = {
     "exact": 0.05,
     "year": 0.03,
@@ -60,42 +64,17 @@ BIRTH_ADJUSTMENT = {
     "different": -0.35,
 }
 NATIONALITY_ADJUSTMENT = {"agrees": 0.02, "differs": -0.04}
+CANDIDATE_BUDGET = 500  # entries a query may reach through its rarest keys
+PREFILTER_ABOVE = 40
+PREFILTER_KEEP = 30
 
 
 # Particles of family names are left out of the blocking keys (they would join every "van der ..."), not
 # out of the comparison.
-NAME_PARTICLES = frozenset(
-    [
-        "AL",
-        "BEN",
-        "BIN",
-        "DA",
-        "DAL",
-        "DAS",
-        "DE",
-        "DEL",
-        "DELA",
-        "DELLA",
-        "DEN",
-        "DER",
-        "DES",
-        "DI",
-        "DO",
-        "DOS",
-        "DU",
-        "EL",
-        "IBN",
-        "LA",
-        "LE",
-        "LOS",
-        "TEN",
-        "TER",
-        "VAN",
-        "VON",
-        "Y",
-        "ZU",
-    ]
-)
+NAME_PARTICLES = frozenset({
+    "AL", "BEN", "BIN", "DA", "DAL", "DAS", "DE", "DEL", "DELA", "DELLA", "DEN", "DER", "DES", "DI", "DO", "DOS",
+    "DU", "EL", "IBN", "LA", "LE", "LOS", "TEN", "TER", "VAN", "VON", "Y", "ZU",
+})  # fmt: skip
 SHORT_TOKEN = 6  # a single typo can change both the first and the last three letters of a token this short
 
 
@@ -217,27 +196,29 @@ def compare_names(query: NameForm, entry: NameForm) -> NameComparison:
     full = _pair(q, e, query.truncated, False, used_q, used_e)
     if not full:
         return NameComparison(0.0)
-    left_q = sum(len(t) > 1 for i, t in enumerate(q) if i not in used_q)
-    left_e = sum(len(t) > 1 for j, t in enumerate(e) if j not in used_e)
-    conflicts = min(left_q, left_e)
+    conflicts = min(_left(q, used_q, full=True), _left(e, used_e, full=True))
     initials = _pair(q, e, query.truncated, True, used_q, used_e)
-    missing = sum(len(t) > 1 for i, t in enumerate(q) if i not in used_q)
-    missing += sum(len(t) > 1 for j, t in enumerate(e) if j not in used_e)
-    missing -= 2 * conflicts
-    left_q_initials = sum(len(t) == 1 for i, t in enumerate(q) if i not in used_q)
-    left_e_initials = sum(len(t) == 1 for j, t in enumerate(e) if j not in used_e)
-    initial_conflicts = min(left_q_initials, left_e - conflicts) + min(left_e_initials, left_q - conflicts)
-    initials_left = left_q_initials + left_e_initials - initial_conflicts
+    extra_q = max(0, _left(q, used_q, full=True) - conflicts)  # full names only the query has
+    extra_e = max(0, _left(e, used_e, full=True) - conflicts)
+    initials_q, initials_e = _left(q, used_q, full=False), _left(e, used_e, full=False)
+    initial_conflicts = min(initials_q, extra_e) + min(initials_e, extra_q)
+    missing = extra_q + extra_e - initial_conflicts
+    initials_left = initials_q + initials_e - initial_conflicts
     base = (sum(full) + INITIAL_WEIGHT * sum(initials)) / (len(full) + INITIAL_WEIGHT * len(initials))
     missing_penalty = LONE_PAIR_MISSING_PENALTY if len(full) + len(initials) == 1 else MISSING_PENALTY
     score = (
         base
         - CONFLICT_PENALTY * conflicts
         - INITIAL_CONFLICT_PENALTY * initial_conflicts
-        - missing_penalty * max(0, missing - initial_conflicts)
-        - 0.01 * initials_left
+        - missing_penalty * missing
+        - INITIAL_LEFT_PENALTY * initials_left
     )
     return NameComparison(max(0.0, score), len(full), conflicts, missing)
+
+
+def _left(tokens: Sequence[str], used: set[int], full: bool) -> int:
+    """How many full tokens (or initials) are not paired."""
+    return sum((len(t) > 1) == full for i, t in enumerate(tokens) if i not in used)
 
 
 def best_name_comparison(queries: Sequence[NameForm], entries: Sequence[NameForm]) -> NameComparison:
@@ -286,11 +267,6 @@ def score_entry(
         score += NATIONALITY_ADJUSTMENT[feature]
         reasons.append(f"nationality {feature}")
     return MatchScore(round(min(1.0, max(0.0, score)), 4), reasons)
-
-
-CANDIDATE_BUDGET = 500
-PREFILTER_ABOVE = 40
-PREFILTER_KEEP = 30
 
 
 def spelling_text(forms: Iterable[NameForm]) -> str:
