@@ -96,6 +96,11 @@ def test_every_import_is_a_version(store: ListStore, tmp_path: Path) -> None:
     history = store.history()
     assert [h["current"] for h in history] == [0, 1] and len(history[1]["sha256"]) == 64
     assert screen(store, "MUELLER<<JOERG").watchlist_hits == []  # replaced, not appended
+    again = store.import_file(
+        "watchlist", tmp_path / "v2.csv"
+    )  # same file, same second: still its own version
+    assert again.version != report.version and len(store.history()) == 3
+    report = again
     other = store.import_file("watchlist", write(tmp_path, "eu.csv", GOOD), name="eu")
     result = screen(store, "Joerg Mueller")
     assert result.versions["watchlist"] == f"{other.version};{report.version}"

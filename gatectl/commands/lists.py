@@ -9,6 +9,7 @@ import argparse
 import csv
 import datetime
 import json
+import sqlite3
 import sys
 from dataclasses import asdict
 from pathlib import Path
@@ -117,6 +118,11 @@ def _guard(func):  # type: ignore[no-untyped-def]
             print(f"egate lists: import rejected, nothing applied: {exc}", file=sys.stderr)
         except UsageError as exc:
             print(f"egate lists: {exc}", file=sys.stderr)
+        except sqlite3.Error as exc:  # a locked, full or damaged store file
+            print(
+                f"egate lists: the list store failed ({type(exc).__name__}: {exc}); nothing applied",
+                file=sys.stderr,
+            )
         return EXIT_USAGE
 
     return run

@@ -125,11 +125,8 @@ class ListStore:
                 self._replace_watchlist(name, records)
             else:
                 self._replace_documents(kind, name, records)
-            if kind == "watchlist":
-                db.execute("DELETE FROM watchlist_key_counts")
-                db.execute(
-                    "INSERT INTO watchlist_key_counts SELECT key, COUNT(*) FROM watchlist_keys GROUP BY key"
-                )
+            taken = db.execute("SELECT COUNT(*) FROM list_versions WHERE version GLOB ?", (version + "*",))
+            version += f"-{taken.fetchone()[0] + 1}" if self._version_taken(version) else ""
             db.execute("UPDATE list_versions SET current = 0 WHERE kind = ? AND name = ?", (kind, name))
             db.execute(
                 "INSERT INTO list_versions VALUES (?, ?, ?, ?, ?, ?, ?, 1)",
@@ -179,6 +176,15 @@ class ListStore:
             db.executemany("INSERT INTO watchlist VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
             keys.sort()
             db.executemany("INSERT OR IGNORE INTO watchlist_keys VALUES (?, ?)", keys)
+        db.execute("DELETE FROM watchlist_key_counts")
+        db.execute("INSERT INTO watchlist_key_counts SELECT key, COUNT(*) FROM watchlist_keys GROUP BY key")
+
+    def _version_taken(self, version: str) -> bool:
+        """The same file imported under the same name twice within a second."""
+        return (
+            self.db.execute("SELECT 1 FROM list_versions WHERE version = ?", (version,)).fetchone()
+            is not None
+        )
 
     def _replace_documents(self, kind: str, name: str, records: Sequence[DocumentRecord]) -> None:
         self.db.execute("DELETE FROM documents WHERE kind = ? AND list_name = ?", (kind, name))
