@@ -6,10 +6,12 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import logging
 import os
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -199,3 +201,32 @@ def test_restart_after_a_crash_closes_the_interrupted_transaction_with_doors_saf
     assert not gate.rig.io_board.state().coils["exit_lock"]
     assert gate.closed(interrupted[0])["decision"] == "interrupted"
     assert ctl.state == "idle"
+
+
+def test_bad_input_gives_reasons_and_safe_states(gate: Gate, caplog: pytest.LogCaptureFixture) -> None:
+    ctl = gate.start_controller()
+    rig = gate.rig
+    with ctl.events.subscribe() as sub:
+        # garbage from the MRZ reader: the kiosk asks to scan again, nothing else happens
+        rig.mrz.present(["P<UTOGARBAGE<<<<<<<<<<<<<<<<<<<<<<<<<<<<<<<<<", "1234567890<<<<<<<<<<<<<<<<<<<<<<<<<<<<<<<<<<"])
+        assert sub.wait_for(lambda e: e.kind == "instruction" and e.data["key"] == "rescan_passport", 5)
+        assert ctl.state == "idle"
+        # a Modbus CRC storm: the driver retries; past its budget the gate is out of service, then back
+        rig.io_board.link.corrupt_responses(40)
+        lost = sub.wait_for(lambda e: e.kind == "state" and e.data["state"] == "out_of_service", 10)
+        assert lost is not None and lost.data["problem"] == "io_not_answering"
+        assert sub.wait_for(lambda e: e.kind == "state" and e.data["state"] == "idle", 20)
+        # a card pulled in the middle of DG2: re-place the passport
+        rig.io_board.person_enters(stop_at="inside")
+        rig.present_passport(person=TRAVELLER, faults=["remove:2:2000"])
+        assert sub.wait_for(lambda e: e.kind == "instruction" and e.data["key"] == "replace_passport", 30)
+        # ... and then it is a cloned chip: the chip fails to prove its key, the traveller is referred
+        rig.remove_passport()
+        time.sleep(1.0)  # pcscd sees the card leave at its next poll
+        rig.present_passport(person=TRAVELLER, faults=["cloned"])
+        referral = sub.wait_for(lambda e: e.kind == "referral", 40)
+    assert referral is not None
+    assert "chip_authenticity_failed" in {r["code"] for r in referral.data["reasons"]}
+    assert referral.data["evidence"]["document"]["chip_authenticity"] == "failed"
+    assert not rig.io_board.state().coils["exit_lock"]
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR and r.name.startswith("gatectl")]
