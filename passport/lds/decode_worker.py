@@ -174,10 +174,15 @@ def _serve(extra_memory: int) -> None:  # pragma: no cover - runs in the child p
 
 
 def _limit_address_space(extra: int) -> None:  # pragma: no cover - runs in the child process
+    """RLIMIT_AS at the current size plus ``extra``; Linux reads the size from /proc (elsewhere the time
+    limit alone remains)."""
     import resource
 
-    with open("/proc/self/statm") as statm:
-        current = int(statm.read().split()[0]) * resource.getpagesize()
+    try:
+        with open("/proc/self/statm") as statm:
+            current = int(statm.read().split()[0]) * resource.getpagesize()
+    except OSError:
+        return
     resource.setrlimit(resource.RLIMIT_AS, (current + extra, current + extra))
 
 
