@@ -193,6 +193,7 @@ class GateController:
         self._workers.shutdown(wait=False, cancel_futures=True)
         self._screening.shutdown(wait=False, cancel_futures=True)
         if self._owns:
+            self._owns = False
             self.devices.close()
             if self.audit is not None:
                 self.audit.close()
@@ -426,12 +427,20 @@ class GateController:
             return
         tx.portrait = None
         summary = {"document_type": getattr(tx.mrz, "document_type", None),
+                   "document_hash": self._document_hash(tx.mrz),
                    "issuer": getattr(tx.mrz, "issuing_state", "").replace("<", "") or None,
                    "timings": {k: round(v, 3) for k, v in tx.timings.items()},
                    "total_s": round(time.time() - tx.started, 3), "mode": self.mode}
         if self.audit is not None and tx.id is not None:
             self.audit.close_transaction(tx.id, outcome, reasons, summary)
         self.events.publish("decision", transaction=tx.id, outcome=outcome, reasons=reasons, summary=summary)
+
+    def _document_hash(self, mrz: Any) -> str | None:
+        """The document number only as the audit key's keyed hash."""
+        number = getattr(mrz, "document_number", None)
+        if not number or self.audit is None:
+            return None
+        return str(self.audit.document_hash(number))
 
     def _reasons(self, change: StateChange | None = None) -> list[dict[str, Any]]:
         tx = self._tx
