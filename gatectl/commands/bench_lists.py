@@ -77,4 +77,5 @@ def _print_text(result: dict) -> None:
     if s:
         print(f"{s['entries']:,} entries (built in {s['build_s']} s, {s['db_mb']} MB): p50 {s['p50_ms']} ms, "
               f"p95 {s['p95_ms']} ms, p99 {s['p99_ms']} ms, max {s['max_ms']} ms over {s['queries']} screenings; "
-              f"recall at this size {s['recall_at_size']:.2%}")  # fmt: skip
+              f"recall at this size {s['recall_at_size']:.2%}; CPU time p50 {s['cpu_p50_ms']} ms, "
+              f"p99 {s['cpu_p99_ms']} ms (load average {s['load_average']})")  # fmt: skip
