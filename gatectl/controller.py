@@ -25,82 +25,28 @@ log. Driving it from a test or a benchmark::
 from __future__ import annotations
 
 import concurrent.futures
-import dataclasses
 import datetime as dt
 import logging
 import queue
 import threading
 import time
-from dataclasses import dataclass, field
 from typing import Any
 
 from gatectl import steps
 from gatectl.device_watch import DeviceWatch
+from gatectl.devices import GateDevices
 from gatectl.events import Command, CommandResult, EventBus
 from gatectl.face_watch import FaceWatch
 from gatectl.io_watch import DoorOutputs, IoWatcher
 from gatectl.machine import RESTING, GateMachine, Retries, StateChange, Timeouts
+from gatectl.transaction import INTERRUPTING, Transaction, jsonable, outcome_at_rest, reason, reason_dict
 
 log = logging.getLogger(__name__)
 
-INTERRUPTING = ("fire_alarm", "device_lost", "maintenance", "out_of_service", "stop")
 RED_STATES = ("referred", "out_of_service", "maintenance")
 COMMAND_TRIGGERS = {"admit": "admit", "refuse": "refuse", "retry_document": "retry_document",
                     "retry_face": "retry_face", "maintenance": "maintenance",
                     "out_of_service": "out_of_service", "resume": "resume"}
-
-
-@dataclass
-class GateDevices:
-    """The four drivers of one gate (real or simulated: only the URLs differ)."""
-
-    reader: Any
-    io: Any
-    camera: Any
-    mrz: Any
-
-    @classmethod
-    def open(cls, cfg: Any) -> GateDevices:
-        """Open every device from the configuration; the camera keeps connecting in the background."""
-        from devices.camera import Camera
-        from gatectl.devices import open_device
-
-        cam = cfg.devices.camera
-        opened: list[Any] = []
-        try:
-            for kind in ("reader", "io", "mrz"):
-                opened.append(open_device(cfg, kind))
-            camera = Camera(cam.url, timeout_s=cam.timeout_s, wait_open=False)
-        except BaseException:
-            for device in opened:
-                device.close()
-            raise
-        return cls(opened[0], opened[1], camera, opened[2])
-
-    def close(self) -> None:
-        for device in (self.mrz, self.camera, self.io, self.reader):
-            try:
-                device.close()
-            except Exception:  # noqa: BLE001 - closing goes on to the next device
-                log.exception("closing %s", type(device).__name__)
-
-
-@dataclass
-class Transaction:
-    """The controller's record of the traveller in the gate; biometric data only in memory."""
-
-    id: str | None
-    started: float = field(default_factory=time.time)
-    mrz: Any = None
-    chip: Any = None
-    portrait: Any = None  # Future of the chip portrait's template
-    document: steps.DocumentCheck | None = None
-    face: steps.FaceOutcome | None = None
-    decision: Any = None  # the policy's Decision
-    evidence: dict[str, Any] = field(default_factory=dict)
-    timings: dict[str, float] = field(default_factory=dict)
-    beam_breaks: int = 0
-    exit_door_opened: bool = False
 
 
 class GateController:
@@ -272,7 +218,7 @@ class GateController:
                 self._fire("out_of_service", problem="controller_error")
 
     def _shutdown(self) -> None:
-        self._close_transaction("interrupted", [_reason("controller_stopped")])
+        self._close_transaction("interrupted", [reason("controller_stopped")])
         self._doors.set(True, False)
         if self.audit is not None:
             self.audit.record_event("controller_stop", {"gate_id": self.gate_id})
@@ -340,7 +286,7 @@ class GateController:
         assert self._tx is not None
         self._tx.mrz = self._pending_mrz
         reader, mrz, trust = self.devices.reader, self._pending_mrz, self.trust
-        self._start_step("chip_read", _read_chip_and_portrait, reader, mrz, trust)
+        self._start_step("chip_read", steps.read_chip_with_portrait, reader, mrz, trust)
         if self.mode == "one-step" and self._face.session_id is None:
             self._capture_ready = None
             self._face.open()
@@ -407,19 +353,8 @@ class GateController:
         self._tx = Transaction(tx_id)
 
     def _end_transaction(self, change: StateChange) -> None:
-        if self._tx is None:
-            return
-        if change.trigger in INTERRUPTING:
-            outcome = "interrupted"
-        elif change.previous == "document_present":
-            outcome = "abandoned"
-        elif change.previous == "referred" and self.machine.tx.decided_by not in (None, "policy"):
-            outcome = self.machine.tx.decision or "refer"
-        elif change.previous == "referred":
-            outcome = "refer"
-        else:
-            outcome = self.machine.tx.decision or "refer"
-        self._close_transaction(outcome, self._reasons(change))
+        if self._tx is not None:
+            self._close_transaction(outcome_at_rest(change, self.machine.tx), self._reasons(change))
 
     def _close_transaction(self, outcome: str, reasons: list[dict[str, Any]]) -> None:
         tx, self._tx = self._tx, None
@@ -446,11 +381,11 @@ class GateController:
         tx = self._tx
         reasons: list[dict[str, Any]] = []
         if tx is not None and tx.decision is not None:
-            reasons += [_reason_dict(r) for r in getattr(tx.decision, "reasons", [])]
+            reasons += [reason_dict(r) for r in getattr(tx.decision, "reasons", [])]
         for problem in self.machine.tx.problems:
-            reasons.append(_reason(problem))
+            reasons.append(reason(problem))
         if change is not None and change.trigger in INTERRUPTING and change.problem:
-            reasons.append(_reason(change.problem))
+            reasons.append(reason(change.problem))
         unique = {(r["code"], r.get("rule")): r for r in reasons}
         return list(unique.values())
 
@@ -528,7 +463,7 @@ class GateController:
         decision, evidence = value
         self._tx.decision = decision
         self._tx.evidence["lists"] = evidence
-        reasons = [_reason_dict(r) for r in decision.reasons]
+        reasons = [reason_dict(r) for r in decision.reasons]
         self._record("decision", started, {"outcome": decision.outcome, "reasons": reasons, **evidence})
         self._fire("decided", decision=decision.outcome)
 
@@ -654,7 +589,7 @@ class GateController:
         tx = self._tx.id if self._tx else None
         if self.audit is not None and cmd.actor.strip():
             self.audit.record_action(cmd.actor, cmd.role, cmd.name, cmd.reason or "(none given)", tx,
-                                     {"accepted": accepted, "detail": detail, **_jsonable(cmd.args)})
+                                     {"accepted": accepted, "detail": detail, **jsonable(cmd.args)})
         self.events.publish("command", name=cmd.name, actor=cmd.actor, role=cmd.role, reason=cmd.reason,
                             accepted=accepted, detail=detail)
         done.set_result(CommandResult(accepted, detail, self.state))
@@ -675,32 +610,3 @@ class GateController:
         if not self._fire(COMMAND_TRIGGERS[cmd.name], actor=cmd.actor, problem=problem):
             return False, f"{cmd.name} is not possible in state {before}"
         return True, f"{before} -> {self.state}"
-
-
-def _read_chip_and_portrait(reader: Any, mrz: Any, trust: Any) -> tuple[Any, Any]:
-    """The chip read; the portrait's template starts computing as soon as DG2 is in."""
-    portrait: list[Any] = []
-
-    def on_dg2(dg2: bytes) -> None:
-        portrait.append(steps.portrait_future(dg2))
-
-    chip = steps.read_chip(reader, mrz, trust, on_dg2)
-    return chip, (portrait[0] if portrait else None)
-
-
-def _reason(code: str) -> dict[str, Any]:
-    return {"code": code, "message": code.replace("_", " "), "rule": None}
-
-
-def _reason_dict(reason: Any) -> dict[str, Any]:
-    if dataclasses.is_dataclass(reason) and not isinstance(reason, type):
-        data = dataclasses.asdict(reason)
-    elif isinstance(reason, dict):
-        data = dict(reason)
-    else:
-        data = {"code": str(reason)}
-    return {"code": str(data.get("code")), "message": str(data.get("message", "")), "rule": data.get("rule")}
-
-
-def _jsonable(args: dict[str, Any]) -> dict[str, Any]:
-    return {k: v if isinstance(v, str | int | float | bool | None) else str(v) for k, v in args.items()}

@@ -56,6 +56,13 @@ def read_chip(reader: Any, mrz: Any, trust: Any, on_dg2: Any) -> Any:
         raise StepFailed("reader_error", f"the reader failed: {exc}") from None
 
 
+def read_chip_with_portrait(reader: Any, mrz: Any, trust: Any) -> tuple[Any, Future[Any] | None]:
+    """The chip read; the portrait's template starts computing as soon as DG2 is in (it does not wait)."""
+    portrait: list[Future[Any]] = []
+    chip = read_chip(reader, mrz, trust, lambda dg2: portrait.append(portrait_future(dg2)))
+    return chip, (portrait[0] if portrait else None)
+
+
 @dataclass
 class DocumentCheck:
     """What verifying the document found; ``problems`` empty means the document is genuine and consistent."""
