@@ -30,7 +30,9 @@ def score(a: str, b: str) -> float:
 )
 def test_transliterated_and_mrz_names_meet(query: str, listed: str) -> None:
     assert score(query, listed) >= DEFAULT_THRESHOLD
-    assert blocking_keys(name_forms(query)[0], query=True) & set().union(*(blocking_keys(f) for f in name_forms(listed)))
+    assert blocking_keys(name_forms(query)[0], query=True) & set().union(
+        *(blocking_keys(f) for f in name_forms(listed))
+    )
 
 
 def test_icao_forms() -> None:
@@ -39,7 +41,10 @@ def test_icao_forms() -> None:
     assert name_forms("Юлия Щербакова")[0].tokens == ("IULIIA", "SHCHERBAKOVA")  # Part 3 §6.B, not Yuliya
     assert fold("MUELLER") == "MULLER"
     assert name_forms("Donald M. Payne, Jr.")[0].tokens == ("DONALD", "M", "PAYNE")
-    assert [f.tokens for f in name_forms('Randy (Duke) Cunningham')] == [("RANDY", "CUNNINGHAM"), ("DUKE", "CUNNINGHAM")]
+    assert [f.tokens for f in name_forms("Randy (Duke) Cunningham")] == [
+        ("RANDY", "CUNNINGHAM"),
+        ("DUKE", "CUNNINGHAM"),
+    ]
     assert name_forms("   ") == [] and name_forms("<<<") == []
 
 
@@ -67,7 +72,10 @@ def test_real_list_differences_still_match(a: str, b: str) -> None:
     assert score(a, b) >= DEFAULT_THRESHOLD
 
 
-@pytest.mark.parametrize(("a", "b"), [("John Smith", "James Smith"), ("Daniel Smith", "Daniel S. Goldman"), ("Anna Berg", "Jonas Lind")])
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [("John Smith", "James Smith"), ("Daniel Smith", "Daniel S. Goldman"), ("Anna Berg", "Jonas Lind")],
+)
 def test_different_people_do_not_match(a: str, b: str) -> None:
     assert score(a, b) < DEFAULT_THRESHOLD
 
@@ -78,7 +86,9 @@ def test_birth_date_and_nationality_move_the_score() -> None:
     year_only = score_entry(q, "1961-05-14", None, e, ["1961"], [])
     off_by_one = score_entry(q, "1962-05-14", None, e, ["1961"], [])
     other = score_entry(q, "1990-01-01", "FRA", e, ["1961-05-14"], ["DEU"])
-    assert exact.score == 1.0 and "birth date: exact" in exact.reasons and "nationality agrees" in exact.reasons
+    assert (
+        exact.score == 1.0 and "birth date: exact" in exact.reasons and "nationality agrees" in exact.reasons
+    )
     assert year_only.score >= DEFAULT_THRESHOLD and "birth date: year" in year_only.reasons
     assert DEFAULT_THRESHOLD <= off_by_one.score < year_only.score
     assert other.score < DEFAULT_THRESHOLD and "nationality differs" in other.reasons
