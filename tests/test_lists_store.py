@@ -202,3 +202,20 @@ def test_any_file_is_imported_or_rejected_cleanly(
 def test_any_name_normalises(text: str) -> None:
     for form in name_forms(text):
         assert all(t.isascii() and t.isalpha() and t.isupper() for t in form.tokens)
+
+
+def test_store_from_an_earlier_version_is_reindexed_on_open(tmp_path: Path) -> None:
+    import sqlite3
+
+    path = tmp_path / "old.sqlite"
+    db = sqlite3.connect(path)
+    db.executescript(
+        "CREATE TABLE watchlist (id INTEGER PRIMARY KEY, list_name TEXT NOT NULL, entry_id TEXT NOT NULL, "
+        "full_name TEXT NOT NULL, forms TEXT NOT NULL, birth_dates TEXT NOT NULL, nationalities TEXT NOT NULL, "
+        "gender TEXT NOT NULL);"
+        "INSERT INTO watchlist VALUES (1, 'watchlist', 'W1', 'Jörg Müller', 'JORG MULLER', '1961', 'DEU', '');"
+    )
+    db.commit()
+    db.close()
+    hits = screen(ListStore(path), "MUELLER<<JOERG", birth="1961-05-14").watchlist_hits
+    assert [h.entry_id for h in hits] == ["W1"]

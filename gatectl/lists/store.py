@@ -63,6 +63,9 @@ CREATE TABLE IF NOT EXISTS documents (
 CREATE INDEX IF NOT EXISTS documents_by_number ON documents (number, issuer, kind);
 """
 INSERT_CHUNK = 20000
+INDEX_VERSION = (
+    1  # of the blocking keys and columns (matching.ALGORITHM); an older store is re-indexed on open
+)
 
 
 def file_version(name: str, data: bytes, now: datetime.datetime) -> tuple[str, str]:
@@ -87,6 +90,8 @@ class ListStore:
         # One thread at a time, but not necessarily the one that opened it (the controller hands it over).
         self.db = sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=False)
         self.db.executescript(SCHEMA)
+        if self.db.execute("PRAGMA user_version").fetchone()[0] != INDEX_VERSION:
+            self._reindex()
 
     def close(self) -> None:
         self.db.close()
@@ -176,8 +181,7 @@ class ListStore:
             db.executemany("INSERT INTO watchlist VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
             keys.sort()
             db.executemany("INSERT OR IGNORE INTO watchlist_keys VALUES (?, ?)", keys)
-        db.execute("DELETE FROM watchlist_key_counts")
-        db.execute("INSERT INTO watchlist_key_counts SELECT key, COUNT(*) FROM watchlist_keys GROUP BY key")
+        self._count_keys()
 
     def _version_taken(self, version: str) -> bool:
         """The same file imported under the same name twice within a second."""
@@ -191,6 +195,36 @@ class ListStore:
         self.db.executemany(
             "INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?)",
             [(kind, name, r.issuer, r.number, r.document_type, r.expiry) for r in records],
+        )
+
+    def _reindex(self) -> None:
+        """Bring a store written by an earlier egate up to this index (columns, blocking keys, key counts),
+        from the name forms it stored; the lists and their versions stay as they are."""
+        db = self.db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            columns = {row[1] for row in db.execute("PRAGMA table_info(watchlist)")}
+            if "spellings" not in columns:
+                db.execute("ALTER TABLE watchlist ADD COLUMN spellings TEXT NOT NULL DEFAULT ''")
+            db.execute("DELETE FROM watchlist_keys")
+            for rowid, forms_text in db.execute("SELECT id, forms FROM watchlist").fetchall():
+                forms = _decode_forms(forms_text)
+                db.execute("UPDATE watchlist SET spellings = ? WHERE id = ?", (spelling_text(forms), rowid))
+                db.executemany(
+                    "INSERT OR IGNORE INTO watchlist_keys VALUES (?, ?)",
+                    [(k, rowid) for k in set().union(set(), *(blocking_keys(f) for f in forms))],
+                )
+            self._count_keys()
+            db.execute(f"PRAGMA user_version = {INDEX_VERSION}")
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+
+    def _count_keys(self) -> None:
+        self.db.execute("DELETE FROM watchlist_key_counts")
+        self.db.execute(
+            "INSERT INTO watchlist_key_counts SELECT key, COUNT(*) FROM watchlist_keys GROUP BY key"
         )
 
     # --- versions -------------------------------------------------------------------------------------
