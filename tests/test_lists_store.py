@@ -217,5 +217,8 @@ def test_store_from_an_earlier_version_is_reindexed_on_open(tmp_path: Path) -> N
     )
     db.commit()
     db.close()
-    hits = screen(ListStore(path), "MUELLER<<JOERG", birth="1961-05-14").watchlist_hits
+    store = ListStore(path)
+    hits = screen(store, "MUELLER<<JOERG", birth="1961-05-14").watchlist_hits
     assert [h.entry_id for h in hits] == ["W1"]
+    store.import_file("watchlist", write(tmp_path, "new.csv", GOOD))  # the added column sits last: by name
+    assert screen(store, "ZHUKOV", birth="1896").watchlist_hits[0].date_of_birth == "1896"

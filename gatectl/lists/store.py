@@ -178,7 +178,11 @@ class ListStore:
                     )
                 )
                 keys.extend((k, rowid) for k in set().union(*(blocking_keys(f) for f in forms)))
-            db.executemany("INSERT INTO watchlist VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+            db.executemany(
+                "INSERT INTO watchlist (id, list_name, entry_id, full_name, forms, spellings, birth_dates, nationalities, "
+                "gender) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                rows,
+            )
             keys.sort()
             db.executemany("INSERT OR IGNORE INTO watchlist_keys VALUES (?, ?)", keys)
         self._count_keys()
