@@ -221,4 +221,4 @@ def test_store_from_an_earlier_version_is_reindexed_on_open(tmp_path: Path) -> N
     hits = screen(store, "MUELLER<<JOERG", birth="1961-05-14").watchlist_hits
     assert [h.entry_id for h in hits] == ["W1"]
     store.import_file("watchlist", write(tmp_path, "new.csv", GOOD))  # the added column sits last: by name
-    assert screen(store, "ZHUKOV", birth="1896").watchlist_hits[0].date_of_birth == "1896"
+    assert screen(store, "ZHUKOV<<GEORGII", birth="1896").watchlist_hits[0].date_of_birth == "1896"
