@@ -49,6 +49,11 @@ def test_watchlist_import_and_screening(store: ListStore) -> None:
     assert "birth date: exact" in hits[0].reasons and "nationality agrees" in hits[0].reasons
     assert screen(store, "ZHUKOV<<GEORGII", birth="1896-12-01").watchlist_hits[0].date_of_birth == "1896"
     assert screen(store, "SCHMIDT<<ANNA").watchlist_hits == []
+    # an MRZ with the primary identifier only meets the longer listed name when the birth year agrees
+    assert [h.full_name for h in screen(store, "ZHUKOV<<", birth="1896-12-01").watchlist_hits] == [
+        "Жуков Георгий"
+    ]
+    assert screen(store, "ZHUKOV<<").watchlist_hits == []
     assert (
         screen(store, "MUELLER<<JOERG", birth="61-05-1x").watchlist_hits[0].score == 1.0
     )  # unreadable: unknown

@@ -10,7 +10,8 @@ where one typo can change both ends), ``I`` one token's skeleton with the other'
 for their initials and short tokens). A query builds the same keys; an entry is a candidate when one key
 agrees. A pair survives reordering and a missing middle name; a typo or a transliteration has to change the
 skeleton of one token *and* both ends of the other to lose the entry. Names with a single full token are indexed under
-``S`` keys of that token alone. Keys are stored as 64-bit hashes, so a query costs a few index look-ups
+``S`` keys of that token alone, and every token of a longer name under a ``T`` key, which only a query of one
+name looks up (an MRZ with the primary identifier alone: ``ZHUKOV<<``). Keys are stored as 64-bit hashes, so a query costs a few index look-ups
 whatever the size of the list. The store keeps each key's number of entries and looks up the rarest keys
 first, up to ``CANDIDATE_BUDGET`` entries, so the keys of a common name (SMITH with an initial J) are
 skipped when rarer keys of the same query are there; when the candidates still number more than
@@ -114,6 +115,8 @@ def blocking_keys(form: NameForm, query: bool = False) -> set[int]:
         for t in tokens:
             keys.add("S" + _skeleton(t))
             keys.add("SA" + t[:4])
+    if (len(tokens) == 1) == query:  # every token of an entry, for a query of one name (ZHUKOV<<)
+        keys.update("T" + _skeleton(t) for t in tokens)
     return {_hash_key(k) for k in keys}
 
 

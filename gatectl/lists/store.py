@@ -63,9 +63,8 @@ CREATE TABLE IF NOT EXISTS documents (
 CREATE INDEX IF NOT EXISTS documents_by_number ON documents (number, issuer, kind);
 """
 INSERT_CHUNK = 20000
-INDEX_VERSION = (
-    1  # of the blocking keys and columns (matching.ALGORITHM); an older store is re-indexed on open
-)
+# Version of the blocking keys and columns; a store written with another is re-indexed on open.
+INDEX_VERSION = 2
 
 
 def file_version(name: str, data: bytes, now: datetime.datetime) -> tuple[str, str]:
@@ -270,7 +269,7 @@ class ListStore:
         marks = ",".join("?" * len(chosen))
         return self.db.execute(
             "SELECT list_name, entry_id, full_name, forms, birth_dates, nationalities, spellings FROM watchlist "
-            f"WHERE id IN (SELECT entry FROM watchlist_keys WHERE key IN ({marks}))",
+            f"WHERE id IN (SELECT entry FROM watchlist_keys WHERE key IN ({marks}) LIMIT {CANDIDATE_BUDGET})",
             chosen,
         ).fetchall()
 
