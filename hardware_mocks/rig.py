@@ -140,14 +140,16 @@ class SimulatedGate:
 
     def present_passport(self, doc: str | None = None, faults: list[str] | None = None,
                          mrz: bool = True, pace: bool = True, person: str | None = None,
-                         fields: dict[str, Any] | None = None, image: int = 0) -> dict[str, Any]:
+                         fields: dict[str, Any] | None = None, image: int = 0,
+                         mrz_delay_s: float = 0.0) -> dict[str, Any]:
         """Put a passport on the chip reader (and its MRZ through the MRZ reader).
 
         ``doc`` names a test passport folder (``sample``, ``bsi2008``, ...); ``person`` instead generates a
         passport for that face (an LFW folder name), signed by the rig's test PKI, with its portrait from the
         person's ``image``-th photograph (sorted by name) and ``fields`` (:data:`PASSPORT_FIELDS`: names,
         ``document_number``, ``birth_date``/``expiry_date`` as YYYY-MM-DD, ``tamper``: data groups altered
-        after signing) instead of the made-up ones.
+        after signing) instead of the made-up ones. The MRZ reader sends the lines ``mrz_delay_s`` after the
+        chip is on the reader (an optical reader's scanning time).
         """
         from hardware_mocks.emrtd.chip import EmrtdChip
         from hardware_mocks.emrtd.faults import parse_fault
@@ -184,7 +186,10 @@ class SimulatedGate:
             text = files.mrz
             width = {90: 30, 72: 36, 88: 44}.get(len(text), 44)
             lines = [text[i : i + width] for i in range(0, len(text), width)]
-            self.mrz.present(lines)
+            if mrz_delay_s > 0:
+                threading.Timer(mrz_delay_s, self.mrz.present, (lines,)).start()
+            else:
+                self.mrz.present(lines)
         return {"passport": label, "reader": vpcd_reader_name(self.options.vpcd_slot), "mrz": lines,
                 "trust": str(self.trust_dir)}
 

@@ -110,6 +110,21 @@ def test_rig_run_command_plays_a_scenario_file(tmp_path: Path, pcscd: None) -> N
 
 
 @pytest.mark.pcsc
+def test_bench_gate_times_a_traveller_from_passport_to_open_exit(tmp_path: Path, pcscd: None) -> None:
+    """What the benchmark reports (its figures are in docs/benchmarks.md, not asserted here)."""
+    shared_data("lfw", "images", "Colin_Powell")
+    from hardware_mocks.scenarios.bench import Latencies, bench_gate
+
+    lat = Latencies(apdu_s=0.005, crypto_s=0.01, mrz_s=0.1, door_open_s=0.2, door_close_s=0.2, walk_s=0.2,
+                    place_s=0.1)
+    result = bench_gate(1, lat, rig_dir=tmp_path / "rig", slot=VPCD_SLOT)
+    assert result["travellers"] == result["admitted"] == 1
+    assert 0 < result["median_s"] <= result["p95_s"] < 30
+    assert result["travellers_per_hour"] > 0 and result["steps_median_s"]["reading_chip"] > 0
+    assert result["latencies"]["walk_s"] == 0.2
+
+
+@pytest.mark.pcsc
 @pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.slow) if n in SLOW else n for n in BUILTIN])
 def test_builtin_scenario(scenario_gate: _Gate, name: str) -> None:
     result = scenario_gate.runner.run(builtin(name))

@@ -14,6 +14,7 @@ BENCH_MODULES: list[str] = [
     "gatectl.commands.bench_alarm",
     "gatectl.commands.bench_audit",
     "gatectl.commands.bench_lists",
+    "gatectl.commands.bench_gate",
 ]
 
 

@@ -136,6 +136,20 @@ class SlowLink(Fault):
 
 
 @dataclass
+class CryptoTime(Fault):
+    """The chip's own computing time: every GENERAL AUTHENTICATE (PACE, chip authentication) and INTERNAL
+    AUTHENTICATE (active authentication) takes ``seconds`` more, as a smart-card processor's ECDH or RSA does."""
+
+    seconds: float = 0.15
+    spec: str = "crypto-time"
+
+    def before_command(self, chip: EmrtdChip, apdu: bytes) -> bytes | None:
+        if len(apdu) >= 2 and apdu[1] in (0x86, 0x88):
+            time.sleep(self.seconds)
+        return None
+
+
+@dataclass
 class ShortReadsOnly(Fault):
     """A chip without extended length: extended APDUs get 6700 and responses carry at most ``max_le`` bytes."""
 
@@ -372,6 +386,7 @@ _FAULTS: dict[str, tuple[type[Fault], tuple[str, ...]]] = {
     "cloned": (ClonedChip, ()),
     "unknown-dsc": (ResignedSOD, ()),
     "slow": (SlowLink, ("delay", "bitrate")),
+    "crypto-time": (CryptoTime, ("seconds",)),
     "short-reads": (ShortReadsOnly, ("max_le",)),
     "remove": (RemovedDuringRead, ("dg", "offset")),
     "sm-drop": (SessionDrop, ("after",)),
@@ -386,7 +401,7 @@ _FAULTS: dict[str, tuple[type[Fault], tuple[str, ...]]] = {
 }
 
 FAULT_HELP = (
-    "altered-dg[:DG] (default 1), cloned, unknown-dsc, slow[:SECONDS[:BITRATE]] (0.05, none), short-reads[:MAXLE] (0xDF), "
+    "altered-dg[:DG] (default 1), cloned, unknown-dsc, slow[:SECONDS[:BITRATE]] (0.05, none), crypto-time[:SECONDS] (0.15), short-reads[:MAXLE] (0xDF), "
     "remove[:DG[:OFFSET]] (2, 4000), sm-drop[:N] (10), com-omits[:DG] (14), no-sfi[:SW] (0x6986), "
     "sm-trailer, app-selected, bad-mac[:N[:COUNT]] (5, 1), pace-refused[:SW] (0x6A80), pace-bad-token, "
     "pace-bad-map"
@@ -405,7 +420,7 @@ def parse_fault(text: str) -> Fault:
     kwargs: dict[str, Any] = {}
     for param, raw in zip(params, args, strict=False):
         try:
-            kwargs[param] = float(raw) if param == "delay" else int(raw, 0)
+            kwargs[param] = float(raw) if param in ("delay", "seconds") else int(raw, 0)
         except ValueError as exc:
             raise FaultError(f"fault {name!r}: {param}={raw!r} is not a number") from exc
     fault = cls(**kwargs)
