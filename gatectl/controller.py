@@ -277,7 +277,9 @@ class GateController:
         if change.previous == "idle":
             self._begin_transaction()
         elif change.previous in ("reading_chip", "referred"):
-            self._need_new_card = True
+            # a card still on the reader must be lifted and put back; one whose removal was seen before the
+            # failed read reported (the card watch can be quicker) already has been
+            self._need_new_card = self._card
             if change.problem == "access_denied":
                 self._pending_mrz = None  # the MRZ did not open the chip: read it again
         self._maybe_read_chip()
