@@ -289,6 +289,7 @@ def result(run: Run) -> dict[str, Any]:
         "doors": {side: "released" if d["released"] else "locked" for side, d in run.doors.items()},
         "audit_id": run.audit_id,
         "passed_exit": run.passed,
+        "states": [name for name, _ in run.states],
         "failures": failures,
         "expect": {k: v for k, v in dataclasses.asdict(e).items() if v not in (None, (), {}, [])},
     }
