@@ -277,6 +277,7 @@ class GateController:
         if change.previous == "idle":
             self._begin_transaction()
         elif change.previous in ("reading_chip", "referred"):
+            self._face.close()  # the traveller is busy with the passport; capture starts again with the read
             # a card still on the reader must be lifted and put back; one whose removal was seen before the
             # failed read reported (the card watch can be quicker) already has been
             self._need_new_card = self._card

@@ -71,6 +71,15 @@ class DocumentCheck:
     chip_authenticity: str  # "verified" | "failed" | "not_supported" | "not_run"
     problems: list[str] = field(default_factory=list)
     evidence: dict[str, Any] = field(default_factory=dict)
+    passive_auth_ok: bool | None = None  # None: not performed
+
+    @property
+    def other_problems(self) -> list[str]:
+        """The problems the policy does not already judge from passive and chip authentication."""
+        return [p for p in self.problems if p not in _JUDGED_ELSEWHERE]
+
+
+_JUDGED_ELSEWHERE = ("passive_auth_failed", "passive_auth_not_performed", "clone_suspected")
 
 
 def check_document(chip: Any, optical_mrz: Any) -> DocumentCheck:
@@ -106,7 +115,7 @@ def check_document(chip: Any, optical_mrz: Any) -> DocumentCheck:
         "warnings_count": len(chip.warnings),
     }
     problems = list(dict.fromkeys(problems))
-    return DocumentCheck(not problems, authenticity, problems, evidence)
+    return DocumentCheck(not problems, authenticity, problems, evidence, pa)
 
 
 # -- face -------------------------------------------------------------------------------------------------
@@ -192,10 +201,9 @@ def decide(policy: Any, lists: Any, mrz: Any, document: DocumentCheck | None, fa
         date_of_birth=mrz.birth(today),
         expiry=_expiry(mrz),
         today=today,
-        document_verified=bool(document and "passive_auth_failed" not in document.problems
-                               and "passive_auth_not_performed" not in document.problems),
+        document_verified=document.passive_auth_ok if document else None,
         chip_authenticity=document.chip_authenticity if document else "not_run",
-        document_problems=list(document.problems) if document else ["chip_not_read"],
+        document_problems=document.other_problems if document else ["chip_not_read"],
         face_match=face.match if face else None,
         face_distance=face.distance if face else None,
         face_threshold=face.threshold if face else None,
@@ -210,6 +218,7 @@ def decide(policy: Any, lists: Any, mrz: Any, document: DocumentCheck | None, fa
         "sltd_hit": facts.sltd_hit,
         "watchlist_hits_count": facts.watchlist_hits,
         "watchlist_scores": [round(h.score, 3) for h in screening.watchlist_hits] if screening else [],
+        "watchlist_entry_ids": [str(h.entry_id) for h in screening.watchlist_hits] if screening else [],
         "trusted": facts.trusted,
         "list_versions": facts.list_versions,
     }
