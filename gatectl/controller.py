@@ -103,8 +103,13 @@ class GateController:
         settings = cfg.policy if isinstance(cfg.policy, PolicySettings) else \
             PolicySettings.model_validate(cfg.policy.model_dump())
         audit = AuditLog(cfg.audit.path, cfg.audit.load_key())
+        try:
+            opened = devices or GateDevices.open(cfg)
+        except BaseException:
+            audit.close()
+            raise
         db, threshold = cfg.lists.db, cfg.lists.watchlist_threshold
-        controller = cls(cfg, devices or GateDevices.open(cfg), audit=audit, policy=Policy(settings),
+        controller = cls(cfg, opened, audit=audit, policy=Policy(settings),
                          lists=lambda: ListStore(db, threshold), trust=trust)
         controller._owns = devices is None
         return controller
