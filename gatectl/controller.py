@@ -171,7 +171,11 @@ class GateController:
 
     def command(self, name: str, actor: str, role: str, reason: str, timeout: float = 10.0,
                 **args: Any) -> CommandResult:
-        """An officer's or technician's command; accepted or not, it is audited with actor and reason."""
+        """An officer's or technician's command; accepted or not, it is audited with actor and reason.
+
+        Not from an event callback (it runs in the controller thread, which would wait for itself)."""
+        if threading.current_thread() is self._thread:
+            raise RuntimeError("command() from the controller thread: post it from another thread")
         cmd = Command(name, actor, role, reason, dict(args))
         done: concurrent.futures.Future[CommandResult] = concurrent.futures.Future()
         self._post(("command", cmd, done))
@@ -529,7 +533,7 @@ class GateController:
     def _on_device(self, kind: str, ok: bool, detail: str) -> None:
         if self._device_ok.get(kind) == ok:
             return
-        self._device_ok[kind] = ok
+        self._device_ok = {**self._device_ok, kind: ok}  # replaced, not changed: snapshot() reads it
         self.events.publish("device", device=kind, ok=ok, detail=detail)
         if self.audit is not None:
             self.audit.record_event("device_ok" if ok else "device_lost", {"device": kind, "detail": detail[:300]})
