@@ -261,6 +261,8 @@ class GateController:
         self.events.publish("instruction", key=self._instruction(change), state=change.state)
         if change.state in RESTING:
             self._end_transaction(change)
+            if change.trigger == "timeout":
+                self._recheck(change.state)
         enter = getattr(self, f"_enter_{change.state}", None)
         if enter is not None:
             enter(change)
@@ -281,6 +283,13 @@ class GateController:
         self.events.publish("door", entry_released=entry or self._doors.alarm,
                             exit_released=exit_ or self._doors.alarm, reason=why, alarm=self._doors.alarm,
                             written=written)
+
+    def _recheck(self, state: str) -> None:
+        """A resting state's periodic re-check: leave it if the reason for it is gone (a lost message)."""
+        if state == "out_of_service" and self.machine.devices_healthy and self._device_ok:
+            self._defer("devices_back")
+        elif state == "emergency" and not self._doors.alarm:
+            self._defer("alarm_cleared")
 
     def _enter_document_present(self, change: StateChange) -> None:
         if change.previous == "idle":
