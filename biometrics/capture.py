@@ -150,7 +150,8 @@ class CaptureSession:
             return False
         if len(self.kept) >= self.settings.frames_kept:
             return True
-        assert self.last is not None
+        if self.last is None:  # a frame whose analysis did not complete
+            return False
         return self.last.timestamp - self.first_good_at >= self.settings.capture_window_s
 
     @property

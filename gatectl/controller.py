@@ -95,11 +95,7 @@ class GateController:
         from gatectl.audit import AuditLog
         from gatectl.lists import ListStore
         from gatectl.policy import Policy, PolicySettings
-        from passport.pki import TrustStore
-
-        trust = TrustStore()
-        for path in cfg.trust.paths:
-            trust.load_path(path)
+        trust = cfg.trust.open_store()
         settings = cfg.policy if isinstance(cfg.policy, PolicySettings) else \
             PolicySettings.model_validate(cfg.policy.model_dump())
         audit = AuditLog(cfg.audit.path, cfg.audit.load_key())
@@ -276,6 +272,9 @@ class GateController:
 
     def _set_doors(self, entry: bool, exit_: bool, why: str) -> None:
         written = self._doors.set(entry, exit_, red=why in RED_STATES)
+        if not written:
+            # the driver has used its retries: a board that cannot take a door command is a lost device
+            self._io_watch.write_failed(self._doors.last_error or "door outputs not written")
         shown = (entry or self._doors.alarm, exit_ or self._doors.alarm, written)
         if shown == self._doors_shown:
             return
@@ -345,7 +344,8 @@ class GateController:
         """In the screening thread: the list store is opened there, on first use."""
         if self._lists_store is None and self.lists is not None:
             self._lists_store = self.lists() if callable(self.lists) else self.lists
-        return steps.decide(self.policy, self._lists_store, mrz, document, face, dt.date.today())
+        return steps.decide(self.policy, self._lists_store, mrz, document, face, dt.date.today(),
+                            getattr(getattr(self.cfg, "lists", None), "max_age_h", None))
 
     def _enter_exit_open(self, change: StateChange) -> None:
         if self._tx is not None:
@@ -386,7 +386,9 @@ class GateController:
                    "document_hash": self._document_hash(tx.mrz),
                    "issuer": getattr(tx.mrz, "issuing_state", "").replace("<", "") or None,
                    "timings": {k: round(v, 3) for k, v in tx.timings.items()},
-                   "total_s": round(time.time() - tx.started, 3), "mode": self.mode}
+                   "total_s": round(time.time() - tx.started, 3), "mode": self.mode,
+                   "checks": tx.evidence.get("checks"),
+                   "random_referral": bool(getattr(tx.decision, "random_referral", False))}
         if self.audit is not None and tx.id is not None:
             self.audit.close_transaction(tx.id, outcome, reasons, summary)
         self.events.publish("decision", transaction=tx.id, outcome=outcome, reasons=reasons, summary=summary)
@@ -405,8 +407,8 @@ class GateController:
             reasons += [reason_dict(r) for r in getattr(tx.decision, "reasons", [])]
         for problem in self.machine.tx.problems:
             reasons.append(reason(problem))
-        if change is not None and change.trigger in INTERRUPTING and change.problem:
-            reasons.append(reason(change.problem))
+        if change is not None and change.trigger in INTERRUPTING:
+            reasons.append(reason(change.problem or change.trigger))
         unique = {(r["code"], r.get("rule")): r for r in reasons}
         return list(unique.values())
 
@@ -481,9 +483,10 @@ class GateController:
             self.machine.tx.problems.append("decision_failed")
             self._fire("decided", decision="refer")
             return
-        decision, evidence = value
+        decision, evidence, checks = value
         self._tx.decision = decision
         self._tx.evidence["lists"] = evidence
+        self._tx.evidence["checks"] = checks
         reasons = [reason_dict(r) for r in decision.reasons]
         self._record("decision", started, {"outcome": decision.outcome, "reasons": reasons, **evidence})
         self._fire("decided", decision=decision.outcome)

@@ -82,23 +82,31 @@ class FaceWatch:
     def _run(self) -> None:
         seq, instruction = 0, None
         while not self._stop.is_set():
-            with self._lock:
-                session, sid = self._session, self._session_id
-            if session is None or session.ready:
-                self._wake.wait(0.2)
-                self._wake.clear()
-                continue
             try:
-                frame = self.camera.wait_frame(seq, timeout=FRAME_WAIT_S)
-            except DeviceError:
-                continue
-            seq = frame.seq
-            key = self._feed(session, frame)
-            if key != instruction or key is None and session.ready:
-                instruction = key
-                self.post(("instruction", key or "hold_still", sid))
-            if session.ready:
-                self.post(("capture_ready", sid))
+                seq, instruction = self._step(seq, instruction)
+            except Exception:  # noqa: BLE001 - the capture thread outlives any one frame or session
+                log.exception("face capture step failed")
+                self._stop.wait(0.2)
+
+    def _step(self, seq: int, instruction: str | None) -> tuple[int, str | None]:
+        """One frame of the open session (or a short wait when none is open or it is complete)."""
+        with self._lock:
+            session, sid = self._session, self._session_id
+        if session is None or session.ready:
+            self._wake.wait(0.2)
+            self._wake.clear()
+            return seq, instruction
+        try:
+            frame = self.camera.wait_frame(seq, timeout=FRAME_WAIT_S)
+        except DeviceError:
+            return seq, instruction
+        key = self._feed(session, frame)
+        if key != instruction or key is None and session.ready:
+            instruction = key
+            self.post(("instruction", key or "hold_still", sid))
+        if session.ready:
+            self.post(("capture_ready", sid))
+        return frame.seq, instruction
 
     def _feed(self, session: Any, frame: Any) -> str | None:
         try:

@@ -122,6 +122,10 @@ class IoWatcher:
                 self._inputs(inputs, started)
             self._stop.wait(max(0.0, started + self.poll_s - time.monotonic()))
 
+    def write_failed(self, detail: str) -> None:
+        """A door command the board did not take: the link counts as lost until a poll answers again."""
+        self._link(False, detail)
+
     def _link(self, ok: bool, detail: str) -> None:
         if ok == self.ok:
             return

@@ -244,6 +244,9 @@ class GateMachine:
         return self.mode == "two-step"
 
     def can_retry_document(self, event: EventData) -> bool:
+        """Re-place the passport, within the budget; a suspected attack on the chip is never retried."""
+        if event.kwargs.get("problem") == "chip_attack_suspected":
+            return False
         return self.tx.document_attempts <= self.retries.document
 
     def can_retry_face(self, event: EventData) -> bool:

@@ -16,11 +16,12 @@ from typing import Any
 
 from devices.base import DeviceError
 from devices.pcsc_errors import CardRemovedError, NoCardError
-from passport.errors import AccessControlError, PassportError, TransportError
+from passport.errors import AccessControlError, AttackSuspected, PassportError, TransportError
 
 log = logging.getLogger(__name__)
 
 PORTRAIT_WAIT_S = 30.0
+ATTACK_SUSPECTED = "chip_attack_suspected"  # the one chip-read problem that is referred at once, not retried
 
 
 class StepFailed(Exception):
@@ -50,6 +51,9 @@ def read_chip(reader: Any, mrz: Any, trust: Any, on_dg2: Any) -> Any:
         raise StepFailed("access_denied", f"the chip refused access with the MRZ read optically: {exc}") from None
     except TransportError as exc:
         raise StepFailed("card_removed", f"the link to the chip was lost: {exc}") from None
+    except AttackSuspected as exc:
+        # a failed cryptographic check (PACE token or mapping, response MACs): no retry, no fallback
+        raise StepFailed(ATTACK_SUSPECTED, f"the chip failed a cryptographic check ({exc.code})") from None
     except PassportError as exc:
         raise StepFailed("chip_error", f"the chip's answers are unusable: {type(exc).__name__}: {exc}") from None
     except DeviceError as exc:
@@ -183,12 +187,16 @@ def portrait_future(dg2: bytes) -> Future[Any]:
 
 
 def decide(policy: Any, lists: Any, mrz: Any, document: DocumentCheck | None, face: FaceOutcome | None,
-           today: dt.date) -> tuple[Any, dict[str, Any]]:
-    """Screen the lists and let the policy decide; returns the policy's Decision and the screening evidence."""
+           today: dt.date, max_list_age_h: float | None = None) -> tuple[Any, dict[str, Any], dict[str, Any]]:
+    """Screen the lists and let the policy decide; returns the policy's Decision, the screening evidence and
+    the facts as the audit records them (no date of birth, nationality or document number)."""
     from gatectl.policy import TransactionFacts
 
     screening = None
+    stale: list[str] = []
     if lists is not None:
+        if max_list_age_h is not None:
+            stale = lists.stale_kinds(max_list_age_h)
         screening = lists.screen_traveller(
             name=mrz.name_field.rstrip("<"), birth=_iso(mrz.birth(today)), nationality=mrz.nationality,
             document_number=mrz.document_number, issuer=mrz.issuing_state.replace("<", ""),
@@ -210,9 +218,10 @@ def decide(policy: Any, lists: Any, mrz: Any, document: DocumentCheck | None, fa
         pad_attack=face.pad_attack if face else None,
         pad_score=face.pad_score if face else None,
         sltd_hit=None if screening is None else screening.sltd_hit,
-        watchlist_hits=0 if screening is None else len(screening.watchlist_hits),
+        watchlist_hits=None if screening is None else len(screening.watchlist_hits),  # None: not screened
         trusted=bool(screening and screening.trusted),
         list_versions={} if screening is None else dict(screening.versions),
+        stale_lists=stale,
     )
     evidence = {
         "sltd_hit": facts.sltd_hit,
@@ -222,7 +231,9 @@ def decide(policy: Any, lists: Any, mrz: Any, document: DocumentCheck | None, fa
         "trusted": facts.trusted,
         "list_versions": facts.list_versions,
     }
-    return policy.decide(facts), evidence
+    decision = policy.decide(facts)
+    evidence["random_referral"] = bool(decision.random_referral)
+    return decision, evidence, facts.audit_summary()
 
 
 def _iso(day: dt.date | None) -> str | None:

@@ -77,3 +77,31 @@ def vpcd_reader_name() -> str:
 @pytest.fixture
 def vpcd_slot() -> int:
     return VPCD_SLOT
+
+
+@pytest.fixture(scope="module")
+def test_pki(tmp_path_factory):  # type: ignore[no-untyped-def]
+    """The project's test PKI (CSCA -> document signer) for country DE, and a trust store holding its CSCA."""
+    from hardware_mocks.emrtd.pki import make_test_pki
+    from passport.pki import TrustStore
+
+    pki = make_test_pki("DE")
+    trust = TrustStore()
+    trust.load_path(pki.write_trust_store(tmp_path_factory.mktemp("trust")))
+    return pki, trust
+
+
+def read_on_virtual_reader(host, reader_name: str, chip, **kwargs):  # type: ignore[no-untyped-def]
+    """Put ``chip`` on the virtual reader once pcscd has seen the previous card go, and read it with the
+    MRZ key of its own files through the real PC/SC driver."""
+    from devices.pcsc_reader import PcscReader
+    from passport.reader import MRZKey, read_passport
+
+    host.remove()  # a card from an earlier read of the same test
+    files = chip.files
+    with PcscReader(f"pcsc://{reader_name}") as reader:
+        assert reader.wait_for_removal(10)
+        host.insert(chip)
+        assert reader.wait_for_card(10)
+        reader.connect()
+        return read_passport(reader, MRZKey(files.document_number, files.birth_date, files.expiry_date), **kwargs)

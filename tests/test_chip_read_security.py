@@ -9,42 +9,18 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
-from conftest import shared_data
+from conftest import read_on_virtual_reader, shared_data
 
 from hardware_mocks.emrtd.chip import ChipOptions, EmrtdChip
 from hardware_mocks.emrtd.faults import Fault, ResignedSOD, parse_fault
 from hardware_mocks.emrtd.files import FID_COM, FID_DG, FID_SOD, load_chip_files
 from passport.errors import AttackSuspected
-from passport.reader import MAX_SM_MAC_FAILURES, MRZKey, read_passport
+from passport.reader import MAX_SM_MAC_FAILURES
 
 pytestmark = pytest.mark.pcsc
 
 
-@pytest.fixture(scope="module")
-def test_pki(tmp_path_factory):  # type: ignore[no-untyped-def]
-    from hardware_mocks.emrtd.pki import make_test_pki
-    from passport.pki import TrustStore
-
-    pki = make_test_pki("DE")
-    trust = TrustStore()
-    trust.load_path(pki.write_trust_store(tmp_path_factory.mktemp("trust")))
-    return pki, trust
-
-
-def _key(files) -> MRZKey:  # type: ignore[no-untyped-def]
-    return MRZKey(files.document_number, files.birth_date, files.expiry_date)
-
-
-def _read(host, reader_name: str, chip: EmrtdChip, **kwargs):  # type: ignore[no-untyped-def]
-    from devices.pcsc_reader import PcscReader
-
-    host.remove()  # a card from an earlier read of the same test
-    with PcscReader(f"pcsc://{reader_name}") as reader:
-        assert reader.wait_for_removal(10)
-        host.insert(chip)
-        assert reader.wait_for_card(10)
-        reader.connect()
-        return read_passport(reader, _key(chip.files), **kwargs)
+_read = read_on_virtual_reader
 
 
 def _signed_chip(pki, *faults: Fault, options: ChipOptions | None = None, **load) -> EmrtdChip:  # type: ignore[no-untyped-def]

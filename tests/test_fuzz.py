@@ -20,7 +20,7 @@ import pytest
 from conftest import SHARED_DATA
 from hypothesis import given
 from hypothesis import strategies as st
-from lds_grammar import GRAMMARS, sods
+from lds_grammar import GRAMMARS, oid, sods
 from lds_grammar import name as grammar_name
 
 from biometrics import images
@@ -53,20 +53,10 @@ OIDS = [
 ]  # fmt: skip
 
 
-def _oid_der(dotted: str) -> bytes:
-    parts = [int(p) for p in dotted.split(".")]
-    body = bytearray([40 * parts[0] + parts[1]])
-    for n in parts[2:]:
-        chunk = [n & 0x7F]
-        while n > 0x7F:
-            n >>= 7
-            chunk.insert(0, 0x80 | (n & 0x7F))
-        body += bytes(chunk)
-    return encode(0x06, bytes(body))
 
 
 _leaf = st.one_of(
-    st.sampled_from(OIDS).map(_oid_der),
+    st.sampled_from(OIDS).map(oid),
     st.integers(-(2**70), 2**70).map(
         lambda n: encode(0x02, n.to_bytes((n.bit_length() + 8) // 8 or 1, "big", signed=True))
     ),  # fmt: skip

@@ -56,6 +56,14 @@ def test_refer_and_bounded_retries() -> None:
     assert m.tx.decided_by == "officer-7"
 
 
+def test_suspected_chip_attack_is_referred_at_once() -> None:
+    m = GateMachine()
+    m.fire("document_seen")
+    assert m.fire("chip_ready")
+    m.fire("chip_failed", problem="chip_attack_suspected")  # a failed PACE token or response MACs
+    assert m.state == "referred" and m.tx.problems == ["chip_attack_suspected"]
+
+
 def test_decision_other_than_admit_refers() -> None:
     for decision in ("refer", "refuse", None, "ADMIT"):
         m = GateMachine()

@@ -227,3 +227,9 @@ def test_store_from_an_earlier_version_is_reindexed_on_open(tmp_path: Path) -> N
     assert [h.entry_id for h in hits] == ["W1"]
     store.import_file("watchlist", write(tmp_path, "new.csv", GOOD))  # the added column sits last: by name
     assert screen(store, "ZHUKOV<<GEORGII", birth="1896").watchlist_hits[0].date_of_birth == "1896"
+
+
+def test_a_list_older_than_its_maximum_age_is_stale(store: ListStore) -> None:
+    now = datetime.datetime.now(datetime.UTC)
+    assert store.stale_kinds(24, now) == []
+    assert store.stale_kinds(24, now + datetime.timedelta(hours=25)) == ["watchlist"]

@@ -11,7 +11,7 @@ import sys
 import time
 
 import pytest
-from conftest import REPO, VPCD_SLOT, shared_data
+from conftest import REPO, VPCD_SLOT, read_on_virtual_reader, shared_data
 
 from hardware_mocks.emrtd.chip import EmrtdChip
 from hardware_mocks.emrtd.faults import ResignedSOD, parse_fault
@@ -32,30 +32,11 @@ def national_trust():  # type: ignore[no-untyped-def]
     return trust
 
 
-@pytest.fixture(scope="module")
-def test_pki(tmp_path_factory):  # type: ignore[no-untyped-def]
-    from hardware_mocks.emrtd.pki import make_test_pki
-    from passport.pki import TrustStore
-
-    pki = make_test_pki("DE")
-    trust = TrustStore()
-    trust.load_path(pki.write_trust_store(tmp_path_factory.mktemp("trust")))
-    return pki, trust
+_read = read_on_virtual_reader
 
 
 def _key(files) -> MRZKey:  # type: ignore[no-untyped-def]
     return MRZKey(files.document_number, files.birth_date, files.expiry_date)
-
-
-def _read(host, reader_name: str, chip: EmrtdChip, **kwargs):  # type: ignore[no-untyped-def]
-    from devices.pcsc_reader import PcscReader
-
-    with PcscReader(f"pcsc://{reader_name}") as reader:
-        assert reader.wait_for_removal(10)  # pcscd has seen the previous test's card go
-        host.insert(chip)
-        assert reader.wait_for_card(10)
-        reader.connect()
-        return read_passport(reader, _key(chip.files), **kwargs)
 
 
 @pytest.mark.parametrize("access", ["PACE", "BAC"])

@@ -28,11 +28,12 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         cfg = load_config(args.config)
+        _load_before_first_traveller()
         controller = GateController.from_config(cfg)
     except ConfigError as exc:
         print(exc, file=sys.stderr)
         return 2
-    except (DeviceError, OSError, ValueError) as exc:
+    except (DeviceError, OSError, ValueError, RuntimeError) as exc:  # PadModelError is a RuntimeError
         print(f"error: the gate cannot start: {exc}", file=sys.stderr)
         return 3
     stop = threading.Event()
@@ -48,6 +49,16 @@ def run(args: argparse.Namespace) -> int:
     finally:
         controller.stop()
     return 0
+
+
+def _load_before_first_traveller() -> None:
+    """The face models and the bounded image decoder's worker, so the first traveller waits for neither and a
+    missing model stops the gate at its start, not at a traveller."""
+    from biometrics.models import warm_up
+    from passport.lds.decode_worker import start_worker
+
+    warm_up()
+    start_worker()
 
 
 def _print_event(event) -> None:  # type: ignore[no-untyped-def]

@@ -180,8 +180,7 @@ class TrustSection(Section):
         from passport.pki import TrustStore
 
         store = TrustStore(allow_unverified=self.allow_unverified_master_lists)
-        for path in self.paths:
-            store.load_path(path)
+        store.load_paths(self.paths)  # certificates first, so a CSCA file anchors a master list named before it
         return store
 
 

@@ -241,6 +241,16 @@ class ListStore:
             found[kind].append(version)
         return {k: ";".join(v) if v else None for k, v in found.items()}
 
+    def stale_kinds(self, max_age_h: float, now: datetime.datetime | None = None) -> list[str]:
+        """The kinds whose list in force was imported more than ``max_age_h`` hours ago."""
+        now = now or datetime.datetime.now(datetime.UTC)
+        stale = set()
+        for row in self.history():
+            if row["current"] and now - datetime.datetime.fromisoformat(row["imported_at"]) > \
+                    datetime.timedelta(hours=max_age_h):
+                stale.add(row["kind"])
+        return sorted(stale)
+
     def history(self) -> list[dict]:
         cur = self.db.execute(
             "SELECT kind, name, version, sha256, imported_at, rows, file_name, current FROM list_versions "

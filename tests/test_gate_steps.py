@@ -1,0 +1,41 @@
+"""The controller's steps turn every failure of the chip read into a problem code, never a traceback."""
+
+from __future__ import annotations
+
+import pytest
+
+from gatectl import steps
+from passport.errors import AttackSuspected, PassportError
+
+
+class _Reader:
+    """Only the connect/disconnect the step calls around the read sequence, which is replaced here."""
+
+    disconnected = False
+
+    def connect(self) -> None:
+        pass
+
+    def disconnect(self, reset: bool = False) -> None:
+        self.disconnected = True
+
+
+@pytest.mark.parametrize(
+    ("exc", "problem"),
+    [
+        (AttackSuspected("token", code="pace_check_failed"), steps.ATTACK_SUSPECTED),
+        (PassportError("garbage"), "chip_error"),
+    ],
+)
+def test_chip_read_failures_become_problem_codes(monkeypatch: pytest.MonkeyPatch, exc: Exception,
+                                                problem: str) -> None:
+    import passport.reader
+
+    def read_passport(*args: object, **kwargs: object) -> None:
+        raise exc
+
+    monkeypatch.setattr(passport.reader, "read_passport", read_passport)
+    reader = _Reader()
+    with pytest.raises(steps.StepFailed) as failed:
+        steps.read_chip(reader, mrz=None, trust=None, on_dg2=None)
+    assert failed.value.problem == problem and reader.disconnected
