@@ -22,9 +22,14 @@ def fake_health() -> list[Health]:
     ]
 
 
+def fake_trust() -> Health:
+    return Health("trust", "/etc/egate/trust", False, "master list DE_masterlist.ml refused: signer not anchored",
+                  {"cscas": 411, "master_lists": [{"path": "DE_masterlist.ml", "status": "refused"}]})
+
+
 @pytest.fixture
 def app():  # type: ignore[no-untyped-def]
-    return create_app(load_config(), health_source=fake_health)
+    return create_app(load_config(), health_source=fake_health, trust_source=fake_trust)
 
 
 def test_health_json(app) -> None:  # type: ignore[no-untyped-def]
@@ -33,6 +38,14 @@ def test_health_json(app) -> None:  # type: ignore[no-untyped-def]
     data = client.get("/technician/api/health").get_json()
     assert data["gate"] == "SIM-01" and data["healthy"] is False
     assert [d["device"] for d in data["devices"]] == ["reader", "io"]
+    assert data["trust"]["ok"] is False and "refused" in data["trust"]["detail"]
+
+
+def test_trust_report_of_the_configured_store() -> None:
+    """Without a fake: the simulated gate's configuration names the rig's trust folder; absent, it is reported."""
+    client = create_app(load_config(), health_source=fake_health).test_client()
+    trust = client.get("/technician/api/health").get_json()["trust"]
+    assert trust["device"] == "trust" and isinstance(trust["ok"], bool) and trust["detail"]
 
 
 @pytest.fixture
@@ -61,7 +74,8 @@ def test_page_in_chromium(served: str) -> None:
             page.wait_for_selector("#overall[data-state='unhealthy']", timeout=10_000)
             assert page.text_content("#overall") == "Some devices need attention"
             rows = page.locator("#devices tr")
-            assert rows.count() == 2
+            assert rows.count() == 3
+            assert "refused" in page.text_content("tr[data-device='trust']")
             assert page.text_content("tr[data-device='io'] td:nth-child(2)") == "FAIL"
             assert "no answer from unit 1" in page.text_content("tr[data-device='io']")
         finally:

@@ -11,9 +11,10 @@ from flask import Blueprint, jsonify, render_template
 
 from devices.base import Health
 from gatectl.config import Config
-from gatectl.diagnostics import run_diagnostics
+from gatectl.diagnostics import check_trust, run_diagnostics
 
 HealthSource = Callable[[], list[Health]]
+TrustSource = Callable[[], Health]
 
 
 class CachedHealth:
@@ -34,9 +35,30 @@ class CachedHealth:
             return self._last
 
 
-def technician_blueprint(config: Config, health_source: HealthSource | None = None, gate: Any = None) -> Blueprint:
+class CachedTrust:
+    """The trust store's report (refused or unverified master lists, stale or badly signed CRLs), loaded
+    again at most every ``max_age`` seconds: loading national master lists takes seconds."""
+
+    def __init__(self, config: Config, max_age: float = 300.0):
+        self.config = config
+        self.max_age = max_age
+        self._lock = threading.Lock()
+        self._at = 0.0
+        self._last: Health | None = None
+
+    def __call__(self) -> Health:
+        with self._lock:
+            if self._last is None or time.monotonic() - self._at > self.max_age:
+                self._last = check_trust(self.config)
+                self._at = time.monotonic()
+            return self._last
+
+
+def technician_blueprint(config: Config, health_source: HealthSource | None = None, gate: Any = None,
+                         trust_source: TrustSource | None = None) -> Blueprint:
     bp = Blueprint("technician", __name__, url_prefix="/technician")
     source = health_source or CachedHealth(config)
+    trust = trust_source or CachedTrust(config)
 
     @bp.get("/")
     def page() -> str:
@@ -45,10 +67,12 @@ def technician_blueprint(config: Config, health_source: HealthSource | None = No
     @bp.get("/api/health")
     def health() -> object:
         results = source()
+        store = trust()
         return jsonify(
             gate=config.gate.id,
-            healthy=all(h.ok for h in results),
+            healthy=all(h.ok for h in results) and store.ok,
             devices=[h.as_dict() for h in results],
+            trust=store.as_dict(),
         )
 
     @bp.get("/api/gate")
