@@ -305,6 +305,15 @@ def test_dg11_personal_details():
     assert decode_dg11(encode_dg11(fresh)) == fresh
 
 
+def test_dg11_malformed_date_of_birth_is_not_in_the_error():
+    from passport.tlv import encode
+
+    data = encode(0x6B, encode(0x5C, bytes.fromhex("5F2B")) + encode(0x5F2B, b"19740812X"))
+    with pytest.raises(LDSError) as err:
+        decode_dg11(data)
+    assert "19740812" not in str(err.value) and "full_date_of_birth" in str(err.value)
+
+
 def test_dg12_document_details():
     dg12 = decode_dg12(read("bsi2008", "DG12.bin"))
     assert dg12.issuing_authority == "TEST" and dg12.date_of_issue == "20240101"

@@ -24,7 +24,7 @@ def date_text(value: bytes, where: str, digits: int = 8) -> str:
         s = value.hex()
         if s.isdigit():
             return s
-    raise LDSError(f"{where}: {value!r} is not a {digits}-digit date in ASCII or BCD")
+    raise LDSError(f"{where}: a date of {len(value)} bytes is not {digits} digits in ASCII or BCD")
 
 
 def other_names(tlv: TLV, where: str) -> tuple[str, ...]:
