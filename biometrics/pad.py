@@ -55,7 +55,8 @@ class PadResult:
 
     @property
     def attack(self) -> bool:
-        return self.score >= self.threshold
+        # Written so that a NaN score (a cue that could not be computed) counts as an attack.
+        return not self.score < self.threshold
 
     def reasons(self) -> list[str]:
         verdict = "presentation attack suspected" if self.attack else "bona fide"
@@ -234,6 +235,8 @@ def fused_score(
     keep = 1.0
     for name, e in parts.items():
         keep *= 1.0 - WEIGHTS[name] * e
+    if not np.isfinite(keep):  # a cue that is NaN (degenerate landmarks or crop): never bona fide
+        return 1.0
     return float(np.clip(1.0 - keep, 0.0, 1.0))
 
 
@@ -251,7 +254,9 @@ def weighted_evidence(
 def window_margin(samples: Sequence[PadSample]) -> tuple[float | None, int]:
     """The median of the learned model's margins over the last ``MODEL_FRAMES`` samples (those it
     scored), and how many it scored; (None, 0) when it scored none."""
-    margins = [s.model_margin for s in samples[-MODEL_FRAMES:] if s.model_margin is not None]
+    margins = [
+        s.model_margin for s in samples[-MODEL_FRAMES:] if s.model_margin is not None and np.isfinite(s.model_margin)
+    ]
     return (float(np.median(margins)) if margins else None), len(margins)
 
 

@@ -14,7 +14,7 @@ from conftest import shared_data
 from biometrics import pad_net
 from biometrics.bench_pad import read_upright, score_image
 from biometrics.capture import CaptureSession, PadSample, analyse_frame
-from biometrics.pad import MODEL_CENTRE, evaluate, fused_score
+from biometrics.pad import MODEL_CENTRE, PadResult, evaluate, fused_score
 from biometrics.settings import BiometricSettings
 
 SAMPLES = {"image_T1.jpg": "live", "image_F1.jpg": "poster", "image_F2.jpg": "tablet replay"}
@@ -128,6 +128,17 @@ def test_multi_frame_decision_is_the_median_over_the_window() -> None:
     assert mostly_spoof.attack and mostly_spoof.deciding_cue == "learned_model"
     assert mostly_spoof.model_frames == 12  # the last 15 samples, three of them unscored
     assert any("scored 12 of 18" in line for line in mostly_spoof.reasons())
+
+
+def test_a_cue_that_is_not_a_number_never_passes_as_bona_fide() -> None:
+    points = np.zeros((68, 2))
+    gray = np.full((60, 60), 100, np.uint8)
+    assert fused_score(8.0, 0.5, float("nan")) == 1.0
+    assert fused_score(float("nan"), 0.5, 0.9) == 1.0
+    nan_margins = [PadSample(k / 15, points, 0.3, gray, (0, 0), float("nan")) for k in range(5)]
+    result = evaluate(nan_margins)
+    assert result.attack and result.deciding_cue == "not_scored"
+    assert PadResult(float("nan"), 0.5, {}, 1).attack
 
 
 def test_bench_pad_on_two_small_folders(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
