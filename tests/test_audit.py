@@ -378,3 +378,23 @@ def test_any_single_change_names_its_record(records: int, target: st.DataObject,
             result = verify_file(path, key)
             assert not result.ok
             assert result.first_bad == seq
+
+
+@pytest.mark.parametrize("statement", [
+    "UPDATE records SET prev_hash = X'00' WHERE seq = 5",  # a blob where the text was
+    "UPDATE records SET time = 17 WHERE seq = 5",
+    "UPDATE records SET seal = X'00' WHERE seq = 5",
+    "UPDATE head SET seq = 'twelve', hash = X'00'",
+])
+def test_values_of_the_wrong_type_are_tampering_not_a_traceback(store: Path, statement: str) -> None:
+    tamper(store, statement)
+    result = verify_file(store, KEY)
+    assert not result.ok and result.first_bad in (5, 12)
+
+
+def test_dropped_head_table_is_never_intact(store: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    tamper(store, "DROP TABLE head")
+    with pytest.raises(AuditError, match="cannot be verified"):
+        verify_file(store)
+    assert main(["audit", "verify", "--db", str(store)]) == 2
+    assert "cannot be verified" in capsys.readouterr().err

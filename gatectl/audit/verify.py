@@ -18,6 +18,7 @@ import sqlite3
 from dataclasses import dataclass
 
 from gatectl.audit.chain import GENESIS_HASH, head_seal, record_hash, record_seal
+from gatectl.audit.errors import AuditError
 from gatectl.audit.schema import PROTECTING_TRIGGERS
 
 
@@ -46,6 +47,11 @@ class _Bad(Exception):
         self.problem = problem
 
 
+def _seal_matches(stored: object, expected: str) -> bool:
+    """A seal that is not hexadecimal text (a blob or a number written into the column) does not match."""
+    return isinstance(stored, str) and stored.isascii() and hmac.compare_digest(stored, expected)
+
+
 def _check_link(seq: int, prev_hash: str, content_ok: bool, hashes: tuple[str, str | None]) -> None:
     last, before_last = hashes
     if prev_hash == last:
@@ -64,14 +70,17 @@ def _check_records(conn: sqlite3.Connection, key: bytes | None) -> tuple[int, st
     expected, hashes = 1, (GENESIS_HASH, None)
     rows = conn.execute("SELECT seq, time, kind, body, prev_hash, hash, seal FROM records ORDER BY seq")
     for seq, time, kind, body, prev_hash, stored_hash, seal in rows:
+        if not isinstance(seq, int):
+            raise _Bad(expected, f"record {expected} was altered (its sequence number is not a number)")
         if seq != expected:
             missing = f"record {expected}" if seq == expected + 1 else f"records {expected}-{seq - 1}"
             raise _Bad(expected, f"{missing} deleted (sequence jumps from {expected - 1} to {seq})")
-        content_ok = isinstance(body, str) and record_hash(seq, time, kind, body, prev_hash) == stored_hash
+        texts = (time, kind, body, prev_hash, stored_hash)
+        content_ok = all(isinstance(v, str) for v in texts) and record_hash(seq, *texts[:4]) == stored_hash
         _check_link(seq, prev_hash, content_ok, hashes)
         if not content_ok:
             raise _Bad(seq, f"record {seq} was altered (its hash does not match its content)")
-        if key is not None and not (seal and hmac.compare_digest(seal, record_seal(key, stored_hash))):
+        if key is not None and not _seal_matches(seal, record_seal(key, stored_hash)):
             raise _Bad(seq, f"record {seq} was altered or inserted (its seal does not match the key)")
         hashes = (stored_hash, hashes[0])
         expected += 1
@@ -85,13 +94,15 @@ def _check_head(conn: sqlite3.Connection, key: bytes | None, last_seq: int, last
             return 0, GENESIS_HASH
         raise _Bad(last_seq, "the head record is missing (deletion of the newest records cannot be ruled out)")
     head_seq, head_hash, seal = row
+    if not isinstance(head_seq, int) or not isinstance(head_hash, str):
+        raise _Bad(last_seq, "the head record was altered (its sequence number or hash is not well-formed)")
     if head_seq > last_seq:
         raise _Bad(last_seq + 1, f"records {last_seq + 1}-{head_seq} deleted (the head names record {head_seq})")
     if head_seq < last_seq:
         raise _Bad(head_seq + 1, f"record {head_seq + 1} was inserted after the head (record {head_seq})")
     if head_hash != last_hash:
         raise _Bad(last_seq, f"record {last_seq} was altered (it does not match the head)")
-    if key is not None and not (seal and hmac.compare_digest(seal, head_seal(key, head_seq, head_hash))):
+    if key is not None and not _seal_matches(seal, head_seal(key, head_seq, head_hash)):
         raise _Bad(last_seq, "the head's seal does not match the key (head or newest records replaced)")
     return head_seq, head_hash
 
@@ -103,13 +114,16 @@ def _missing_triggers(conn: sqlite3.Connection) -> tuple[str, ...]:
 
 
 def verify_connection(conn: sqlite3.Connection, key: bytes | None = None) -> AuditVerifyResult:
-    """Verify the chain in ``conn``; with ``key``, the seals as well."""
-    total = conn.execute("SELECT count(*) FROM records").fetchone()[0]
+    """Verify the chain in ``conn``; with ``key``, the seals as well. A store SQLite cannot read to the end
+    (a damaged file, a dropped table or column) raises :class:`AuditError`: it is never reported intact."""
     sealed = key is not None
-    warnings = _missing_triggers(conn)
     try:
+        total = conn.execute("SELECT count(*) FROM records").fetchone()[0]
+        warnings = _missing_triggers(conn)
         last_seq, last_hash = _check_records(conn, key)
         head_seq, head_hash = _check_head(conn, key, last_seq, last_hash)
     except _Bad as bad:
         return AuditVerifyResult(False, total, bad.seq, bad.problem, sealed=sealed, warnings=warnings)
+    except sqlite3.Error as exc:
+        raise AuditError(f"the audit store cannot be read to the end, so it cannot be verified: {exc}") from None
     return AuditVerifyResult(True, total, head_seq=head_seq, head_hash=head_hash, sealed=sealed, warnings=warnings)
