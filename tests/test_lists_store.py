@@ -132,6 +132,9 @@ def test_sltd_bad_row(store: ListStore, tmp_path: Path) -> None:
         )
     assert err.value.problems == [(3, "document number: expected 1-20 letters or digits")]
     assert store.versions()["sltd"] is None
+    with pytest.raises(ListImportError) as err:
+        store.import_file("sltd", write(tmp_path, "s.csv", SLTD_HEADER + ";,P,C01X00T47\nD;NLD,P,C01X00T48\n"))
+    assert err.value.problems == [(2, "issuer: empty"), (3, "issuer: expected one country")]
 
 
 def test_trusted_traveller_expiry(store: ListStore, tmp_path: Path) -> None:
@@ -185,6 +188,10 @@ def test_unknown_kind_and_missing_file(store: ListStore, tmp_path: Path) -> None
     assert "cannot read" in str(err.value)
 
 
+SLTD_HEADER = "issuer,document_type,number\n"
+TRUSTED_HEADER = "issuer,document_number,enrolment_expiry\n"
+
+
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     data=st.binary(max_size=300) | st.text(max_size=300).map(str.encode),
@@ -194,10 +201,9 @@ def test_any_file_is_imported_or_rejected_cleanly(
     store: ListStore, tmp_path: Path, data: bytes, kind: str
 ) -> None:
     before = store.versions()
+    header = {"watchlist": HEADER, "sltd": SLTD_HEADER, "trusted": TRUSTED_HEADER}[kind]
     try:
-        store.import_file(
-            kind, write(tmp_path, "fuzz.csv", HEADER.encode() + data if kind == "watchlist" else data)
-        )
+        store.import_file(kind, write(tmp_path, "fuzz.csv", header.encode() + data))
     except ListImportError as exc:
         assert exc.problems and store.versions() == before
 

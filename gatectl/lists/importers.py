@@ -133,9 +133,10 @@ def read_watchlist_csv(data: bytes) -> list[WatchlistRecord]:
 
 
 def _issuer(row: dict) -> str:
-    if not row["issuer"]:
-        raise ValueError("issuer: empty")
-    return _countries(row["issuer"], "issuer")[0]
+    codes = _countries(row["issuer"], "issuer")
+    if len(codes) != 1:
+        raise ValueError("issuer: expected one country" if codes else "issuer: empty")
+    return codes[0]
 
 
 def _sltd_row(row: dict, line: int) -> DocumentRecord:
