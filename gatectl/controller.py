@@ -180,8 +180,9 @@ class GateController:
     def snapshot(self) -> dict[str, Any]:
         """For status pages: state, doors, devices, the current transaction id."""
         entry, exit_ = self._doors.wanted
+        tx = self._tx  # read once: the controller thread may end the transaction meanwhile
         return {"gate_id": self.gate_id, "mode": self.mode, "state": self.state,
-                "transaction": self._tx.id if self._tx else None,
+                "transaction": tx.id if tx else None,
                 "doors": {"entry_released": entry, "exit_released": exit_, "alarm": self._doors.alarm},
                 "devices": dict(self._device_ok)}
 
@@ -220,13 +221,23 @@ class GateController:
                     self._fire("timeout")
             except Exception:  # noqa: BLE001 - a bug in one handler must not stop the gate
                 log.exception("controller error handling %s", message[0] if message else "timeout")
-                self._fire("out_of_service", problem="controller_error")
+                self._fail_safe()
+
+    def _fail_safe(self) -> None:
+        """After a handler's bug: out of service; if even that fails, the thread still lives on."""
+        try:
+            self._fire("out_of_service", problem="controller_error")
+        except Exception:  # noqa: BLE001 - the controller thread must not die
+            log.exception("controller could not go out of service")
+            self._deadline = time.monotonic() + self.machine.timeout_s()
 
     def _shutdown(self) -> None:
-        self._close_transaction("interrupted", [reason("controller_stopped")])
-        self._doors.set(True, False)
-        if self.audit is not None:
-            self.audit.record_event("controller_stop", {"gate_id": self.gate_id})
+        try:
+            self._close_transaction("interrupted", [reason("controller_stopped")])
+        finally:
+            self._doors.set(True, False)
+            if self.audit is not None:
+                self.audit.record_event("controller_stop", {"gate_id": self.gate_id})
 
     def _handle(self, message: tuple[Any, ...]) -> None:
         kind, *rest = message
@@ -605,18 +616,27 @@ class GateController:
     # -- commands ------------------------------------------------------------------------------------------
 
     def _on_command(self, cmd: Command, done: concurrent.futures.Future[CommandResult]) -> None:
-        problem = cmd.problem()
-        if problem is None:
-            accepted, detail = self._apply_command(cmd)
-        else:
-            accepted, detail = False, problem
+        accepted, detail = False, "controller_error"
+        try:
+            detail = cmd.problem()
+            if detail is None:
+                accepted, detail = self._apply_command(cmd)
+        except Exception:
+            detail = "controller_error"
+            raise  # _run takes the gate out of service
+        finally:
+            try:
+                self._report_command(cmd, accepted, str(detail))
+            finally:
+                done.set_result(CommandResult(accepted, str(detail), self.state))  # the caller never hangs
+
+    def _report_command(self, cmd: Command, accepted: bool, detail: str) -> None:
         tx = self._tx.id if self._tx else None
-        if self.audit is not None and cmd.actor.strip():
+        if self.audit is not None and isinstance(cmd.actor, str) and cmd.actor.strip():
             self.audit.record_action(cmd.actor, cmd.role, cmd.name, cmd.reason or "(none given)", tx,
                                      {"accepted": accepted, "detail": detail, **jsonable(cmd.args)})
         self.events.publish("command", name=cmd.name, actor=cmd.actor, role=cmd.role, reason=cmd.reason,
                             accepted=accepted, detail=detail)
-        done.set_result(CommandResult(accepted, detail, self.state))
 
     def _apply_command(self, cmd: Command) -> tuple[bool, str]:
         before = self.state

@@ -32,6 +32,7 @@ EVENT_KINDS = ("state", "instruction", "referral", "decision", "door", "device",
 COMMANDS = ("admit", "refuse", "retry_document", "retry_face", "maintenance", "out_of_service", "resume",
             "door")
 ROLES = ("officer", "technician")
+OFFICER_COMMANDS = ("admit", "refuse", "retry_document", "retry_face")  # a traveller's case: officers only
 
 
 @dataclass(frozen=True)
@@ -64,10 +65,12 @@ class Command:
             return f"unknown command {self.name!r} (expected one of {', '.join(COMMANDS)})"
         if self.role not in ROLES:
             return f"unknown role {self.role!r} (expected one of {', '.join(ROLES)})"
-        if not self.actor.strip():
+        if not isinstance(self.actor, str) or not self.actor.strip():
             return "a command needs the actor's id"
-        if not self.reason.strip():
+        if not isinstance(self.reason, str) or not self.reason.strip():
             return "a command needs a reason"
+        if self.name in OFFICER_COMMANDS and self.role != "officer":
+            return f"{self.name} is an officer's decision"
         if self.name == "door" and (self.args.get("door") not in ("entry", "exit")
                                     or not isinstance(self.args.get("release"), bool)):
             return "door needs door=entry|exit and release=true|false"

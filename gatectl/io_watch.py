@@ -75,9 +75,9 @@ class DoorOutputs:
             for name, on in (("light_green", target[1] and not self.alarm), ("light_red", red or self.alarm)):
                 if name in self.io.coils:
                     self.io.set_output(name, on)
-        except DeviceError as exc:
+        except Exception as exc:  # noqa: BLE001 - a DeviceError or a driver bug: the write did not happen
             self.applied = None
-            self.last_error = str(exc)
+            self.last_error = str(exc) if isinstance(exc, DeviceError) else type(exc).__name__
             log.warning("door outputs not written: %s", exc)
             return False
         self.applied = target
@@ -111,16 +111,22 @@ class IoWatcher:
         while not self._stop.is_set():
             started = time.monotonic()
             try:
-                inputs = self.io.read_inputs()
-            except DeviceError as exc:
-                self._link(False, str(exc))
-            except Exception as exc:  # noqa: BLE001 - the poller must survive anything the link does
-                log.exception("I/O poll failed")
-                self._link(False, f"I/O poll failed: {exc}")
-            else:
-                self._link(True, "answering")
-                self._inputs(inputs, started)
+                self._poll(started)
+            except Exception:  # noqa: BLE001 - the fire-alarm path must outlive any one poll
+                log.exception("I/O poll handling failed")
             self._stop.wait(max(0.0, started + self.poll_s - time.monotonic()))
+
+    def _poll(self, started: float) -> None:
+        try:
+            inputs = self.io.read_inputs()
+        except DeviceError as exc:
+            self._link(False, str(exc))
+        except Exception as exc:  # noqa: BLE001 - the poller must survive anything the link does
+            log.exception("I/O poll failed")
+            self._link(False, f"I/O poll failed: {type(exc).__name__}")
+        else:
+            self._link(True, "answering")
+            self._inputs(inputs, started)
 
     def write_failed(self, detail: str) -> None:
         """A door command the board did not take: the link counts as lost until a poll answers again."""

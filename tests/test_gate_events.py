@@ -15,6 +15,14 @@ def test_commands_need_an_actor_a_role_and_a_reason() -> None:
     assert "unknown command" in (Command("open_sesame", "o", "officer", "x").problem() or "")
     assert "door" in (Command("door", "t", "technician", "test", {"door": "roof", "release": True}).problem() or "")
     assert Command("door", "t", "technician", "test", {"door": "exit", "release": False}).problem() is None
+    assert "actor" in (Command("admit", None, "officer", "x").problem() or "")  # type: ignore[arg-type]
+
+
+def test_only_an_officer_decides_a_travellers_case() -> None:
+    for name in ("admit", "refuse", "retry_document", "retry_face"):
+        assert "officer" in (Command(name, "tech-1", "technician", "x").problem() or ""), name
+        assert Command(name, "officer-3", "officer", "x").problem() is None
+    assert Command("maintenance", "tech-1", "technician", "camera cleaning").problem() is None
 
 
 def test_subscribers_get_their_kinds_in_order_and_a_slow_one_loses_the_oldest() -> None:
