@@ -123,6 +123,9 @@ def test_sltd_exact_match(store: ListStore, tmp_path: Path) -> None:
     assert not screen(store, "", document_number="C01X00T47", issuer="DEU", document_type="I").sltd_hit
     assert screen(store, "", document_number="SPECI2014", issuer="Netherlands", document_type="I").sltd_hit
     assert screen(store, "", document_number="X", issuer="DEU").versions["sltd"].startswith("sltd@")
+    # Not screened is not clean: the policy sees sltd_not_run, not a pass.
+    assert screen(store, "Joerg Mueller").sltd_hit is None
+    assert screen(store, "", document_number="C01X00T47", issuer="Atlantis").sltd_hit is None
 
 
 def test_sltd_bad_row(store: ListStore, tmp_path: Path) -> None:

@@ -171,13 +171,17 @@ def cmd_check(args: argparse.Namespace) -> int:
         "versions": result.versions,
     }
     lines = [
-        f"stolen/lost document: {'HIT' if result.sltd_hit else 'no'}",
+        f"stolen/lost document: {_sltd_text(result.sltd_hit)}",
         f"trusted traveller: {result.trusted}",
     ]
     lines += [f"watchlist hit {h.score:.2f}: {h.full_name} ({h.date_of_birth or '?'}) [{h.entry_id}] {'; '.join(h.reasons)}"
               for h in result.watchlist_hits] or ["watchlist: no hit"]  # fmt: skip
     _print(args, data, "\n".join(lines))
     return EXIT_OK
+
+
+def _sltd_text(hit: bool | None) -> str:
+    return "not checked (no document number, or unknown issuer)" if hit is None else "HIT" if hit else "no"
 
 
 def _read_csv(path: Path, required: tuple[str, ...]) -> list[tuple[int, dict[str, str]]]:

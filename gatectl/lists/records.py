@@ -66,9 +66,10 @@ class WatchlistHit:
 @dataclass
 class Screening:
     """The result of screening one traveller against every list. ``versions`` maps each kind to the
-    version(s) used, None when that kind was never imported."""
+    version(s) used, None when that kind was never imported. ``sltd_hit`` is None when the document could
+    not be screened (no document number, or an issuer egate does not know): not screened is not clean."""
 
-    sltd_hit: bool = False
+    sltd_hit: bool | None = None
     watchlist_hits: list[WatchlistHit] = field(default_factory=list)
     trusted: bool = False
     versions: dict[str, str | None] = field(default_factory=dict)

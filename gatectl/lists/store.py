@@ -80,6 +80,13 @@ def _decode_forms(text: str) -> list[NameForm]:
     return [NameForm(tuple(part.split())) for part in text.split("|") if part]
 
 
+def _known_country(text: str | None) -> bool:
+    try:
+        return bool(text) and bool(country_code(text))
+    except UnknownCountry:
+        return False
+
+
 class ListStore:
     """Lists in one SQLite file (created if absent). Use from one thread at a time."""
 
@@ -349,7 +356,8 @@ class ListStore:
         screening = Screening(versions=self.versions())
         screening.watchlist_hits = self.watchlist_hits(name, birth, nationality) if name else []
         if document_number:
-            screening.sltd_hit = bool(self.document_listed("sltd", document_number, issuer, document_type))
+            if _known_country(issuer):
+                screening.sltd_hit = bool(self.document_listed("sltd", document_number, issuer, document_type))
             expiries = self.document_listed("trusted", document_number, issuer, document_type)
             screening.trusted = any(e is not None and e >= today.isoformat() for e in expiries)
         return screening
