@@ -382,12 +382,19 @@ def _chip_auth_mapping(pace_result: Any, dg14: bytes) -> AuthOutcome:
 
     try:
         keys = [k.public_key for k in decode_dg14(dg14).chip_auth_public_keys if k.public_key.algorithm == "ec"]
-        if not keys:
-            return AuthOutcome(True, None, "not carried out: DG14 has no EC chip authentication key")
-        valid = any(pace_result.verify_chip_authentication(k.ec_point) for k in keys)
     except PassportError as exc:
-        return AuthOutcome(True, False, f"PACE-CAM: {exc}")
-    return AuthOutcome(True, valid, "PACE chip authentication mapping" + ("" if valid else " does not verify"))
+        return AuthOutcome(True, None, f"not carried out: DG14: {exc}")
+    if not keys:
+        return AuthOutcome(True, None, "not carried out: DG14 has no EC chip authentication key")
+    refused: list[str] = []
+    for key in keys:  # DG14 may hold several keys (other curves, other key IDs): any one that verifies will do
+        try:
+            if pace_result.verify_chip_authentication(key.ec_point):
+                return AuthOutcome(True, True, "PACE chip authentication mapping")
+        except PassportError as exc:
+            refused.append(str(exc))
+    why = f" ({'; '.join(refused)})" if refused else ""
+    return AuthOutcome(True, False, f"PACE chip authentication mapping does not verify with DG14's keys{why}")
 
 
 def _active_auth(reader: ChipReader, dg15: bytes, dg14: bytes | None) -> AuthOutcome:

@@ -194,3 +194,44 @@ def test_every_finding_code_is_documented() -> None:
 
     text = (REPO / "docs" / "chip-reading.md").read_text(encoding="utf-8")
     assert [code for code in PROBLEM_KINDS if f"`{code}`" not in text] == []
+
+
+# -- PACE-CAM against a DG14 with several keys ---------------------------------------------------------------
+
+
+def _ec_key(curve):  # type: ignore[no-untyped-def]
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    from passport.lds.public_key import load_public_key
+
+    private = ec.generate_private_key(curve)
+    der = private.public_key().public_bytes(serialization.Encoding.DER,
+                                            serialization.PublicFormat.SubjectPublicKeyInfo)
+    return private, load_public_key(der)
+
+
+@pytest.mark.parametrize("matching_first", [False, True])
+def test_pace_cam_tries_every_dg14_key(matching_first: bool) -> None:
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    from passport.lds.dg14 import ChipAuthenticationPublicKeyInfo, decode_dg14, encode_dg14
+    from passport.reader import _chip_auth_mapping
+    from passport.sm import SecureMessaging
+
+    chip_private, chip_key = _ec_key(ec.SECP256R1())
+    _, other_curve_key = _ec_key(ec.SECP384R1())
+    ca_ic = secrets.randbelow(curves.NIST256p.order - 1) + 1
+    x, y = chip_key.ec_domain.decode_point(chip_key.ec_point)
+    mapped = ecdh.multiply(curves.NIST256p, ecdh.Point(curves.NIST256p.curve, x, y, 1, curves.NIST256p.order), ca_ic)
+    pk_map = b"\x04" + mapped.x().to_bytes(32, "big") + mapped.y().to_bytes(32, "big")
+    pace = PaceResult(SecureMessaging(bytes(16), bytes(16), 0, "AES"), None, 12, "CAM",  # type: ignore[arg-type]
+                      ca_ic.to_bytes(32, "big"), pk_map)
+    infos = [ChipAuthenticationPublicKeyInfo("0.4.0.127.0.7.2.2.1.2", k, i)
+             for i, k in enumerate((chip_key, other_curve_key) if matching_first else (other_curve_key, chip_key))]
+    dg14 = encode_dg14(infos)
+    assert len(decode_dg14(dg14).chip_auth_public_keys) == 2
+    outcome = _chip_auth_mapping(pace, dg14)
+    assert outcome.valid is True, outcome.detail
+    only_other = _chip_auth_mapping(pace, encode_dg14([infos[0] if not matching_first else infos[1]]))
+    assert only_other.performed and only_other.valid is False
