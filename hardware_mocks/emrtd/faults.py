@@ -19,8 +19,8 @@ from asn1crypto import cms
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from hardware_mocks.emrtd.files import FID_COM, FID_DG, FID_SOD, ChipFiles
 from hardware_mocks.emrtd.vpcd import CardRemoved
@@ -361,15 +361,10 @@ def resign_sod(sod: bytes, certificate: x509.Certificate, private_key: Any) -> b
     signed = info["content"]
     signer = signed["signer_infos"][0]
     digest = signer["digest_algorithm"]["algorithm"].native
-    hash_cls = {"sha1": hashes.SHA1, "sha224": hashes.SHA224, "sha256": hashes.SHA256,
-                "sha384": hashes.SHA384, "sha512": hashes.SHA512}[digest]
+    from hardware_mocks.emrtd.pki import sign_attributes
+
     to_sign = b"\x31" + signer["signed_attrs"].dump()[1:]
-    if isinstance(private_key, ec.EllipticCurvePrivateKey):
-        signature = private_key.sign(to_sign, ec.ECDSA(hash_cls()))
-        algorithm = f"{digest}_ecdsa"
-    else:
-        signature = private_key.sign(to_sign, padding.PKCS1v15(), hash_cls())
-        algorithm = f"{digest}_rsa"
+    signature, algorithm = sign_attributes(private_key, to_sign, digest)
     cert = asn1_x509.Certificate.load(certificate.public_bytes(serialization.Encoding.DER))
     signer["sid"] = cms.SignerIdentifier(
         name="issuer_and_serial_number",

@@ -37,7 +37,7 @@ from hardware_mocks.emrtd.files import (
     load_chip_files,
     make_card_access,
 )
-from hardware_mocks.emrtd.pki import Signer, TestPKI, make_test_pki, sign_cms
+from hardware_mocks.emrtd.pki import CMS_HASHES, Signer, TestPKI, make_test_pki, sign_cms
 from passport.errors import LDSError, MRZError
 from passport.lds.com import EFCom, encode_com
 from passport.lds.dg1 import encode_dg1
@@ -83,8 +83,6 @@ _CURVES: dict[str, type[ec.EllipticCurve]] = {
     "ecdsa-p256": ec.SECP256R1,
     "ecdsa-brainpoolP256r1": ec.BrainpoolP256R1,
 }
-_HASHES = {"sha1": hashes.SHA1, "sha224": hashes.SHA224, "sha256": hashes.SHA256,
-           "sha384": hashes.SHA384, "sha512": hashes.SHA512}  # fmt: skip
 _NAME_TO_FILE = {"COM": "EF_COM.bin", "SOD": "EF_SOD.bin", "CARD_ACCESS": "EF_CardAccess.bin"}
 
 
@@ -329,7 +327,7 @@ def sign_sod(
     """
     if digest not in DIGESTS:
         raise GeneratorError(f"digest must be one of {', '.join(DIGESTS)}, not {digest!r}")
-    hash_cls = _HASHES[digest]
+    hash_cls = CMS_HASHES[digest]
 
     def h(data: bytes) -> bytes:
         ctx = hashes.Hash(hash_cls())

@@ -158,8 +158,19 @@ def make_test_pki(country: str = "UT", *, dsc_key: str = "ec-p256") -> TestPKI:
 
 # -- CMS signing and master lists ---------------------------------------------------------------------------
 
-_CMS_HASHES = {"sha1": hashes.SHA1, "sha224": hashes.SHA224, "sha256": hashes.SHA256,
-               "sha384": hashes.SHA384, "sha512": hashes.SHA512}  # fmt: skip
+CMS_HASHES = {"sha1": hashes.SHA1, "sha224": hashes.SHA224, "sha256": hashes.SHA256,
+              "sha384": hashes.SHA384, "sha512": hashes.SHA512}  # fmt: skip
+
+
+def sign_attributes(private_key: Any, to_sign: bytes, digest: str) -> tuple[bytes, str]:
+    """The CMS signature over DER signed attributes and its algorithm name: ECDSA for an EC key,
+    PKCS#1 v1.5 for an RSA key."""
+    from cryptography.hazmat.primitives.asymmetric import padding
+
+    hash_cls = CMS_HASHES[digest]
+    if isinstance(private_key, ec.EllipticCurvePrivateKey):
+        return private_key.sign(to_sign, ec.ECDSA(hash_cls())), f"{digest}_ecdsa"
+    return private_key.sign(to_sign, padding.PKCS1v15(), hash_cls()), f"{digest}_rsa"
 
 
 def sign_cms(
@@ -174,9 +185,8 @@ def sign_cms(
     sign with ECDSA, RSA signers with PKCS#1 v1.5."""
     from asn1crypto import cms
     from asn1crypto import x509 as asn1_x509
-    from cryptography.hazmat.primitives.asymmetric import padding
 
-    hash_cls = _CMS_HASHES[digest]
+    hash_cls = CMS_HASHES[digest]
     ctx = hashes.Hash(hash_cls())
     ctx.update(content)
     when = (signing_time or dt.datetime.now(dt.UTC)).replace(microsecond=0)
@@ -186,11 +196,7 @@ def sign_cms(
         cms.CMSAttribute({"type": "message_digest", "values": [ctx.finalize()]}),
     ])
     to_sign = signed_attrs.dump()  # a DER SET OF: what the signature covers (RFC 5652 §5.4)
-    key = signer.private_key
-    if isinstance(key, ec.EllipticCurvePrivateKey):
-        signature, algorithm = key.sign(to_sign, ec.ECDSA(hash_cls())), f"{digest}_ecdsa"
-    else:
-        signature, algorithm = key.sign(to_sign, padding.PKCS1v15(), hash_cls()), f"{digest}_rsa"
+    signature, algorithm = sign_attributes(signer.private_key, to_sign, digest)
     cert = asn1_x509.Certificate.load(signer.der)
     signer_info = cms.SignerInfo({
         "version": "v1",
