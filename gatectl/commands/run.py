@@ -39,13 +39,16 @@ def run(args: argparse.Namespace) -> int:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     controller.events.on_event(_print_event)
-    controller.start()
-    print(f"gate {cfg.gate.id} running ({cfg.gate.mode}); Ctrl-C to stop", flush=True)
     try:
+        controller.start()
+        print(f"gate {cfg.gate.id} running ({cfg.gate.mode}); Ctrl-C to stop", flush=True)
         while not stop.wait(0.5):
             pass
     except KeyboardInterrupt:
         pass
+    except (DeviceError, OSError) as exc:  # a device that refused to start: devices and audit still close
+        print(f"error: the gate cannot start: {exc}", file=sys.stderr)
+        return 3
     finally:
         controller.stop()
     return 0
