@@ -255,6 +255,8 @@ def check(run: Run) -> list[str]:
     if e.passed is not None and run.passed != e.passed:
         failures.append("the traveller did not pass the exit" if e.passed else "the traveller passed the exit")
     failures += [f"instruction {key!r} never shown" for key in e.instructions if key not in run.instructions]
+    if e.trusted is not None and ("trusted_traveller" in run.reasons) != e.trusted:
+        failures.append("admitted as a trusted traveller" if not e.trusted else "not admitted as a trusted traveller")
     alarm = run.extra_timings.get("alarm_to_doors_released")
     if e.alarm_release_max_s is not None and (alarm is None or alarm > e.alarm_release_max_s):
         failures.append(f"doors released {alarm} s after the fire alarm, limit {e.alarm_release_max_s} s")
