@@ -139,6 +139,7 @@ class ScenarioRunner:
                 self._settle(run, data["outcome"], seen.at, codes)
             elif data["outcome"] == "admit":
                 run.passed = True
+                run.reasons = list(dict.fromkeys(codes)) or run.reasons  # an admit's reasons come at its close
             elif data["outcome"] in ("interrupted", "abandoned") and run.outcome == "admit":
                 self._settle(run, data["outcome"], seen.at, codes)  # the exit opened, then a crash or fault
                 run.doors = self._doors_settled()
