@@ -139,6 +139,10 @@ def test_sltd_bad_row(store: ListStore, tmp_path: Path) -> None:
         store.import_file("sltd", write(tmp_path, "s.csv", SLTD_HEADER + ";,P,C01X00T47\nD;NLD,P,C01X00T48\n"))
     assert err.value.problems == [(2, "issuer: empty"), (3, "issuer: expected one country")]
 
+    with pytest.raises(ListImportError) as err:  # int() reads them, but they would never equal "1961"
+        store.import_file("watchlist", write(tmp_path, "w.csv", HEADER + "Anna Adler,,,,,\u0661\u0669\u0666\u0661,,\n"))
+    assert err.value.problems == [(2, "date_of_birth: expected YYYY, YYYY-MM or YYYY-MM-DD")]
+
 
 def test_trusted_traveller_expiry(store: ListStore, tmp_path: Path) -> None:
     store.import_file("trusted", write(tmp_path, "t.csv", "issuer,document_number,enrolment_expiry\n"

@@ -159,6 +159,8 @@ def cmd_check(args: argparse.Namespace) -> int:
         raise UsageError("--document needs --issuer")
     if args.nationality and _nationality(args.nationality) is None:
         raise UsageError("--nationality: unknown country")
+    if args.issuer and _nationality(args.issuer) is None:
+        raise UsageError("--issuer: unknown country")
     store = _open(args)
     result = store.screen_traveller(args.name or "", _birth(args.birth), args.nationality, args.document,
                                     args.issuer, args.document_type, datetime.date.today())  # fmt: skip

@@ -7,7 +7,8 @@ import re
 
 from passport.mrz import MRZError, mrz_date_to_date
 
-_PARTIAL = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")
+# ASCII digits only: "١٩٦١" would pass int() but never compare equal to "1961" (a watchlist match lost).
+_PARTIAL = re.compile(r"([0-9]{4})(?:-([0-9]{2})(?:-([0-9]{2}))?)?")
 
 
 def parse_partial_date(text: str) -> str:
@@ -28,7 +29,7 @@ def parse_partial_date(text: str) -> str:
 def parse_birth(text: str, today: datetime.date | None = None) -> str:
     """A traveller's birth date: a partial date as above, or the MRZ form YYMMDD (century inferred)."""
     text = text.strip()
-    if re.fullmatch(r"\d{6}", text):
+    if re.fullmatch(r"[0-9]{6}", text):
         try:
             found = mrz_date_to_date(text, "birth", today)
         except MRZError as exc:
