@@ -114,7 +114,8 @@ TRANSITIONS: list[dict[str, Any]] = [
     dict(trigger="device_lost",      source=_SERVICEABLE,         dest="out_of_service",   after="note_problem"),
     dict(trigger="devices_back",     source="out_of_service",     dest="idle",             conditions="out_for_devices_only"),
     dict(trigger="fire_alarm",       source="*",                  dest="emergency"),
-    dict(trigger="alarm_cleared",    source="emergency",          dest="idle"),
+    dict(trigger="alarm_cleared",    source="emergency",          dest="idle",             conditions="devices_ok"),
+    dict(trigger="alarm_cleared",    source="emergency",          dest="out_of_service",   after="note_devices_down"),
 ]
 # fmt: on
 TRIGGERS = tuple(dict.fromkeys(t["trigger"] for t in TRANSITIONS))
@@ -296,6 +297,11 @@ class GateMachine:
             self.out_reason = self.out_reason or "devices"  # a technician's decision is not undone by a fault
         elif event.event.name in ("out_of_service", "maintenance"):
             self.out_reason = "manual"
+
+    def note_devices_down(self, event: EventData) -> None:
+        """Leaving an emergency with a device still lost: out of service until it answers again."""
+        self.tx.problems.append("devices_not_answering")
+        self.out_reason = "devices"
 
     def note_timeout(self, event: EventData) -> None:
         self.tx.problems.append(f"timeout_{event.transition.source}")

@@ -85,6 +85,18 @@ def test_device_faults_and_manual_service_states() -> None:
     assert m.fire("resume") and m.state == "idle"
 
 
+def test_the_alarm_ends_out_of_service_while_a_device_is_lost() -> None:
+    m = GateMachine()
+    m.fire("device_lost", problem="camera_not_answering")
+    m.fire("fire_alarm")
+    m.devices_healthy = False  # the controller keeps this current
+    assert m.fire("alarm_cleared") and m.state == "out_of_service" and m.doors() == (True, False)
+    m.devices_healthy = True
+    assert m.fire("devices_back") and m.state == "idle"
+    m.fire("fire_alarm")
+    assert m.fire("alarm_cleared") and m.state == "idle"
+
+
 def test_diagram_is_drawn_from_the_table() -> None:
     text = diagram()
     assert text.lstrip("-\n ").startswith("egate")
