@@ -32,6 +32,7 @@ from hardware_mocks.emrtd.vpcd import VpcdCardHost, vpcd_port, vpcd_reader_name
 from hardware_mocks.io.board import IoBoard
 from hardware_mocks.json_http import JsonHandler
 from hardware_mocks.mrz.reader import SimulatedMrzReader
+from hardware_mocks.scenarios.model import PASSPORT_FIELDS  # generated passport fields one may set
 from passport.errors import PassportError
 
 log = logging.getLogger(__name__)
@@ -39,9 +40,6 @@ log = logging.getLogger(__name__)
 DEFAULT_RIG_DIR = "/tmp/egate-rig"
 CAMERA_PORT = int(os.environ.get("EGATE_CAMERA_PORT", "18554"))
 CONTROL_PORT = int(os.environ.get("EGATE_CONTROL_PORT", "18555"))
-# Generated passport fields a scenario may set (everything else is made up per person, see generator.py).
-PASSPORT_FIELDS = ("surname", "given_names", "document_number", "nationality", "issuing_state", "birth_date",
-                   "expiry_date", "sex", "tamper")
 
 
 def default_rig_dir() -> Path:

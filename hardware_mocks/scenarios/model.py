@@ -30,6 +30,7 @@ ACTIONS = {
     "crash_controller": set(),
     "start_controller": set(),
 }
+# Generated passport fields a scenario (or the rig's POST /passport) may set; the rest is made up per person.
 PASSPORT_FIELDS = ("surname", "given_names", "document_number", "nationality", "issuing_state", "birth_date",
                    "expiry_date", "sex", "tamper")
 _RELATIVE = re.compile(r"([+-])(\d+)([ydw])")
