@@ -6,14 +6,15 @@ from functools import lru_cache
 
 import pycountry
 
-# Codes of Doc 9303 Part 3 §5 that are not ISO 3166-1 alpha-3, and common names pycountry does not know.
+from passport.issuing_state import ICAO_SPECIAL
+
+# Codes of Doc 9303 Part 3 §5 that are not ISO 3166-1 alpha-3 (passport.issuing_state's table, kept as they
+# are, plus the organisations' codes it does not list), and common names pycountry does not know.
 _SPECIAL = {
+    **{code: code for code in ICAO_SPECIAL},
     "D": "DEU",
-    "GBD": "GBD", "GBN": "GBN", "GBO": "GBO", "GBP": "GBP", "GBS": "GBS",
-    "UNO": "UNO", "UNA": "UNA", "UNK": "UNK", "XXA": "XXA", "XXB": "XXB", "XXC": "XXC", "XXX": "XXX",
-    "EUE": "EUE", "XOM": "XOM", "XPO": "XPO", "XCC": "XCC", "XES": "XES", "XMP": "XMP", "XCO": "XCO",
-    "RKS": "RKS", "XK": "RKS", "KOSOVO": "RKS",
-    "UTO": "UTO",  # Utopia, the specimen state of Doc 9303 and of test documents
+    "XCC": "XCC", "XES": "XES", "XMP": "XMP", "XCO": "XCO",
+    "XK": "RKS", "KOSOVO": "RKS",
     "SOUTH KOREA": "KOR", "NORTH KOREA": "PRK", "RUSSIA": "RUS", "IRAN": "IRN", "SYRIA": "SYR",
     "TAIWAN": "TWN", "VIETNAM": "VNM", "LAOS": "LAO", "BOLIVIA": "BOL", "VENEZUELA": "VEN",
     "TANZANIA": "TZA", "MOLDOVA": "MDA", "CZECH REPUBLIC": "CZE", "TURKEY": "TUR", "IVORY COAST": "CIV",
