@@ -122,5 +122,6 @@ def parse_guarded(parse: Callable[[], T], what: str) -> T:
     except LDSError:
         raise
     except ASN1_ERRORS as exc:
-        detail = "nested too deeply" if isinstance(exc, RecursionError) else str(exc).splitlines()[0][:200]
+        lines = str(exc).splitlines() or [type(exc).__name__]  # some exceptions carry no message
+        detail = "nested too deeply" if isinstance(exc, RecursionError) else lines[0][:200]
         raise LDSError(f"malformed {what}: {detail}") from None

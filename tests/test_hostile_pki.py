@@ -122,3 +122,14 @@ def test_nesting_is_bounded_before_the_asn1_library_recurses(indefinite: bool) -
     with pytest.raises(PassportError, match="nested deeper"):
         scan_encoding(hidden)
     assert scan_encoding(_nested(MAX_NESTING - 1, indefinite)).indefinite is indefinite
+
+
+def test_parse_error_without_a_message_is_still_a_typed_error() -> None:
+    from passport.asn1_guard import parse_guarded
+    from passport.errors import LDSError
+
+    def parse() -> None:
+        raise ValueError()
+
+    with pytest.raises(LDSError, match="malformed thing: ValueError"):
+        parse_guarded(parse, "thing")
