@@ -91,6 +91,11 @@ def test_document_type_and_issuer_lists() -> None:
     assert decide(with_(document_type="I<"), document_types=["P", "I"]).outcome == "admit"
     assert decide(with_(issuer="D<<"), issuers=["D", "NLD"]).outcome == "admit"
     assert codes(decide(with_(issuer="FRA"), issuers=["D", "NLD"])) == ["issuer_not_eligible"]
+    # Germany's MRZ code is D, its ISO code DEU: either in the configuration means German documents.
+    assert codes(decide(with_(issuer="D<<"), denied_issuers=["DEU"])) == ["issuer_not_eligible"]
+    assert decide(with_(issuer="D"), issuers=["DEU"]).outcome == "admit"
+    rule = [{"name": "de", "when": {"nationality": ["D"]}, "action": "refuse"}]
+    assert decide(with_(nationality="DEU"), rules=rule).outcome == "refuse"
     assert codes(decide(with_(issuer="NLD"), denied_issuers=["nld"])) == ["issuer_not_eligible"]
 
 

@@ -38,8 +38,10 @@ FailureCode = Literal[tuple(DEFAULT_ON_FAILURE)]  # type: ignore[valid-type]
 
 
 def normalise_code(code: str) -> str:
-    """ICAO codes as the MRZ writes them: ``"D<<"`` and ``"d"`` are ``"D"``."""
-    return code.strip().upper().rstrip("<").replace("<", "")
+    """ICAO codes as the MRZ writes them: ``"D<<"`` and ``"d"`` are ``"D"``, and so is ``"DEU"`` (Germany's
+    ISO code, which its MRZ does not use; ``denied_issuers = ["DEU"]`` must still deny German documents)."""
+    code = code.strip().upper().rstrip("<").replace("<", "")
+    return "D" if code == "DEU" else code
 
 
 def _codes(values: list[str]) -> list[str]:
