@@ -44,9 +44,6 @@ from gatectl.transaction import INTERRUPTING, Transaction, jsonable, outcome_at_
 log = logging.getLogger(__name__)
 
 RED_STATES = ("referred", "out_of_service", "maintenance")
-COMMAND_TRIGGERS = {"admit": "admit", "refuse": "refuse", "retry_document": "retry_document",
-                    "retry_face": "retry_face", "maintenance": "maintenance",
-                    "out_of_service": "out_of_service", "resume": "resume"}
 
 
 class GateController:
@@ -523,11 +520,11 @@ class GateController:
         from devices.base import DeviceError
 
         if isinstance(reading, DeviceError):
-            reason = getattr(reading, "reason", str(reading))
+            why = getattr(reading, "reason", str(reading))  # MRZ rejections name no field's content
             self.events.publish("instruction", key="rescan_passport", state=self.state)
             if self._tx is not None:
                 self._record("mrz_read", time.time(), {"ok": False, "problem": "mrz_unreadable",
-                                                       "detail": str(reason)[:200]})
+                                                       "detail": str(why)[:200]})
             return
         if self.state not in ("idle", "document_present"):
             return
@@ -651,6 +648,6 @@ class GateController:
             self._set_doors(entry, exit_, "manual")
             return True, f"{cmd.args['door']} door {'released' if cmd.args['release'] else 'locked'}"
         problem = f"{cmd.name}_by_{cmd.role}"
-        if not self._fire(COMMAND_TRIGGERS[cmd.name], actor=cmd.actor, problem=problem):
+        if not self._fire(cmd.name, actor=cmd.actor, problem=problem):  # every other command is a trigger
             return False, f"{cmd.name} is not possible in state {before}"
         return True, f"{before} -> {self.state}"

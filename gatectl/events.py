@@ -21,6 +21,7 @@ holding the gate up (``Subscription.dropped`` counts them).
 from __future__ import annotations
 
 import itertools
+import logging
 import queue
 import threading
 import time
@@ -32,6 +33,7 @@ EVENT_KINDS = ("state", "instruction", "referral", "decision", "door", "device",
 COMMANDS = ("admit", "refuse", "retry_document", "retry_face", "maintenance", "out_of_service", "resume",
             "door")
 ROLES = ("officer", "technician")
+log = logging.getLogger(__name__)
 OFFICER_COMMANDS = ("admit", "refuse", "retry_document", "retry_face")  # a traveller's case: officers only
 
 
@@ -178,9 +180,7 @@ class EventBus:
             try:
                 callback(event)
             except Exception:  # noqa: BLE001 - a subscriber's bug must not stop the gate
-                import logging
-
-                logging.getLogger(__name__).exception("event callback failed")
+                log.exception("event callback failed")
         return event
 
     def recent(self, kinds: Iterable[str] | None = None) -> list[GateEvent]:

@@ -45,3 +45,10 @@ def test_subscribers_get_their_kinds_in_order_and_a_slow_one_loses_the_oldest() 
     states.close()
     bus.publish("state", state="x")
     assert states.get(0.01) is None
+
+
+def test_every_command_but_door_is_a_trigger_of_the_state_table() -> None:
+    from gatectl.events import COMMANDS
+    from gatectl.machine import TRIGGERS
+
+    assert set(COMMANDS) - {"door"} <= set(TRIGGERS)

@@ -70,4 +70,5 @@ def _print_event(event) -> None:  # type: ignore[no-untyped-def]
         why = f" ({data['problem']})" if data.get("problem") else ""
         print(f"state {data['previous']} -> {data['state']} on {data['trigger']}{why}", flush=True)
     elif event.kind in ("decision", "device", "command"):
-        print(f"{event.kind} " + " ".join(f"{k}={v}" for k, v in data.items() if k != "summary"), flush=True)
+        print(f"{event.kind} " + " ".join(f"{k}={v}" for k, v in data.items() if k not in ("summary", "reason")),
+              flush=True)  # an officer's free-text reason stays in the audit log
