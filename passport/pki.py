@@ -24,7 +24,7 @@ from pathlib import Path
 from asn1crypto import core, crl, pem, x509
 
 from passport.asn1_guard import parse_guarded, scan_encoding
-from passport.cert_profile import csca_problems, describe, dsc_problems, subject_country, valid_at, validity
+from passport.cert_profile import csca_problems, describe, dsc_problems, valid_at, validity
 from passport.errors import LDSError
 from passport.lds.public_key import load_public_key
 from passport.signature import UnsupportedAlgorithm, verify_signature
@@ -59,15 +59,6 @@ def verify_certificate_signature(cert: x509.Certificate, issuer: x509.Certificat
     return verify_signature(
         key, cert["signature_algorithm"], cert["tbs_certificate"].dump(), cert["signature_value"].native
     )
-
-
-def cert_country(cert: x509.Certificate) -> str | None:
-    """The subject's country (C=), upper case; LDSError when the subject names several."""
-    return subject_country(cert)
-
-
-def cert_valid_at(cert: x509.Certificate, at: datetime) -> bool:
-    return valid_at(cert, at)
 
 
 def _aware(at: datetime) -> datetime:
