@@ -15,9 +15,10 @@ import queue
 import statistics
 import time
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from hardware_mocks.scenarios.gate import ScenarioGate
+if TYPE_CHECKING:
+    from hardware_mocks.scenarios.gate import ScenarioGate
 
 TRAVELLER = "Colin_Powell"
 PORTRAIT_IMAGE = 2
@@ -55,6 +56,9 @@ def percentile(values: list[float], q: float) -> float:
 
 def bench_gate(travellers: int, latencies: Latencies | None = None, camera: str = "bona_fide",
                rig_dir: Any = None, slot: int | None = None, progress: Any = None) -> dict[str, Any]:
+    # Imported here: `egate` reads Latencies to build its command line, and must not load the rig to do so.
+    from hardware_mocks.scenarios.gate import ScenarioGate
+
     lat = latencies or Latencies()
     with ScenarioGate(rig_dir, slot, io_timing=lat.io_timing()) as gate:
         gate.import_lists({})
