@@ -102,8 +102,14 @@ class GateController:
             audit.close()
             raise
         db, threshold = cfg.lists.db, cfg.lists.watchlist_threshold
-        controller = cls(cfg, opened, audit=audit, policy=Policy(settings),
-                         lists=lambda: ListStore(db, threshold), trust=trust)
+        try:
+            controller = cls(cfg, opened, audit=audit, policy=Policy(settings),
+                             lists=lambda: ListStore(db, threshold), trust=trust)
+        except BaseException:  # a bad policy or timeout setting: nothing stays open
+            if devices is None:
+                opened.close()
+            audit.close()
+            raise
         controller._owns = devices is None
         return controller
 
