@@ -340,6 +340,8 @@ def test_bench_audit_runs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     assert main(["bench", "audit", "--transactions", "3", "--dir", str(tmp_path), "--json"]) == 0
     result = json.loads(capsys.readouterr().out)
     assert result["ok"] and result["records"] == 21 and list(tmp_path.iterdir()) == []
+    assert main(["bench", "audit", "--transactions", "3", "--dir", str(tmp_path / "absent")]) == 2
+    assert "no such folder" in capsys.readouterr().err
 
 
 def test_cli_takes_store_and_key_from_the_configuration(store: Path, tmp_path: Path,

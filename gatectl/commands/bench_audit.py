@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
+from pathlib import Path
 
 from gatectl.audit.bench import run_audit_bench
 
@@ -20,7 +22,10 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 def run(args: argparse.Namespace) -> int:
     if args.transactions < 1:
-        print("egate bench audit: --transactions must be at least 1")
+        print("egate bench audit: --transactions must be at least 1", file=sys.stderr)
+        return 2
+    if args.dir and not Path(args.dir).is_dir():
+        print(f"egate bench audit: --dir {args.dir}: no such folder", file=sys.stderr)
         return 2
     result = run_audit_bench(args.transactions, args.dir)
     if args.json:
