@@ -119,7 +119,6 @@ class Watcher:
 
     def __init__(self, machine: GateMachine) -> None:
         self.m = machine
-        self.admit_announced = False
 
     def __call__(self, change: StateChange) -> None:
         if change.exit_released and change.state != "emergency":
