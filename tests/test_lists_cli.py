@@ -97,6 +97,7 @@ def test_bad_import_exits_2_naming_the_line_and_keeps_the_list(
         ["lists", "check", "--db", "{tmp}/absent.sqlite", "--name", "X"],
         ["lists", "check", "--db", "{db}", "--name", "X", "--nationality", "Atlantis"],
         ["lists", "check", "--db", "{db}", "--document", "C01X00T47", "--issuer", "Atlantis"],
+        ["lists", "check", "--db", "{db}", "--name", "<<<", "--json"],  # nothing to screen is not "no hit"
         ["lists", "check", "--db", "{db}", "--name", "X", "--birth", "\u0661\u0669\u0666\u0661"],  # Arabic-Indic
         ["lists", "screen", "--db", "{db}", "--queries", "{tmp}/absent.csv"],
         ["lists", "import", "--db", "{db}", "--kind", "trusted", "{tmp}/w.csv"],  # wrong columns

@@ -155,6 +155,8 @@ def _birth(value: str | None) -> str | None:
 def cmd_check(args: argparse.Namespace) -> int:
     if not args.name and not args.document:
         raise UsageError("give --name and/or --document")
+    if args.name and not name_forms(args.name):
+        raise UsageError("--name: no letters to screen")
     if args.document and not args.issuer:
         raise UsageError("--document needs --issuer")
     if args.nationality and _nationality(args.nationality) is None:
