@@ -175,6 +175,8 @@ class GateController:
         Not from an event callback (it runs in the controller thread, which would wait for itself)."""
         if threading.current_thread() is self._thread:
             raise RuntimeError("command() from the controller thread: post it from another thread")
+        if not self._thread.is_alive():
+            return CommandResult(False, "the controller is not running", self.state)
         cmd = Command(name, actor, role, reason, dict(args))
         done: concurrent.futures.Future[CommandResult] = concurrent.futures.Future()
         self._post(("command", cmd, done))
