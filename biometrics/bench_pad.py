@@ -18,7 +18,7 @@ from PIL import Image
 
 from biometrics.capture import CaptureSession
 from biometrics.images import ImageError, decode_image
-from biometrics.pad import WEIGHTS, PadResult, evaluate, fused_score
+from biometrics.pad import PadResult, evaluate, fused_score, noisy_or
 from biometrics.settings import BiometricSettings
 
 
@@ -184,7 +184,7 @@ def part_scores(result: PadResult) -> dict[str, float]:
     """The fused PAD score and what the learned model alone and the cues alone would score (each a noisy
     OR of its own evidence, as ``pad.fused_score`` combines them)."""
     e = result.evidence
-    cues = 1.0 - (1.0 - e["spectral_peaks"]) * (1.0 - WEIGHTS["no_blink"] * e["no_blink"])
+    cues = noisy_or({k: v for k, v in e.items() if k != "learned_model"})
     return {"fused": result.score, "model": e["learned_model"], "cues": cues}
 
 

@@ -231,11 +231,16 @@ def fused_score(
     ``model_margin`` None (nothing the model could score) gives 1: never bona fide unscored."""
     if model_margin is None:
         return 1.0
-    parts = weighted_evidence(model_margin, spectral_peaks, blink, centre)
+    return noisy_or(weighted_evidence(model_margin, spectral_peaks, blink, centre))
+
+
+def noisy_or(evidence: dict[str, float]) -> float:
+    """The noisy OR of cues' evidence, each scaled by its ``WEIGHTS`` entry; 1 if any evidence is NaN
+    (degenerate landmarks or crop): never bona fide."""
     keep = 1.0
-    for name, e in parts.items():
+    for name, e in evidence.items():
         keep *= 1.0 - WEIGHTS[name] * e
-    if not np.isfinite(keep):  # a cue that is NaN (degenerate landmarks or crop): never bona fide
+    if not np.isfinite(keep):
         return 1.0
     return float(np.clip(1.0 - keep, 0.0, 1.0))
 
