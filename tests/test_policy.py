@@ -54,6 +54,7 @@ def test_good_traveller_is_admitted_with_a_reason() -> None:
     ({"chip_authenticity": "not_supported"}, "chip_authenticity_not_supported", "refer"),
     ({"face_match": False, "face_distance": 0.61}, "face_mismatch", "refer"),
     ({"face_distance": 0.60}, "face_mismatch", "refer"),  # "match" contradicted by its own figures
+    ({"face_distance": float("nan")}, "face_mismatch", "refer"),  # a "match" whose distance is no number
     ({"pad_attack": True, "pad_score": 0.93}, "presentation_attack", "refer"),
     ({"sltd_hit": True}, "sltd_hit", "refer"),
     ({"watchlist_hits": 2}, "watchlist_hit", "refer"),

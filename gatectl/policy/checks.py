@@ -110,8 +110,8 @@ def _number(value: float | None) -> str:
 
 
 def _above(distance: float | None, threshold: float | None) -> bool:
-    """A reported match whose own figures say otherwise is not a match."""
-    return distance is not None and threshold is not None and distance > threshold
+    """A reported match whose own figures say otherwise (or are not numbers: NaN) is not a match."""
+    return distance is not None and threshold is not None and not distance <= threshold
 
 
 def biometrics(s: PolicySettings, f: TransactionFacts) -> list[Reason]:
