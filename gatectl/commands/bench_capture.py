@@ -10,6 +10,7 @@ import json
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -38,9 +39,7 @@ def run(args: argparse.Namespace) -> int:
     import cv2
     import numpy as np
 
-    from biometrics.capture import CaptureSession
-    from biometrics.matcher import verify
-    from biometrics.pad import evaluate
+    from biometrics.capture import analyse_frame, pad_sample
     from biometrics.portrait import portrait_template
     from biometrics.settings import BiometricSettings
     from gatectl.config import load_config
@@ -62,8 +61,6 @@ def run(args: argparse.Namespace) -> int:
         return 2
     # The chip portrait: another photograph of the person if there is one (the scene uses the first).
     reference = portrait_template(refs[-1].read_bytes())
-    from biometrics.capture import analyse_frame, pad_sample
-
     period = 1.0 / args.fps
     per_frame_ms: list[float] = []
     pad_frame_ms: list[float] = []  # per frame, inside session.feed
@@ -85,56 +82,10 @@ def run(args: argparse.Namespace) -> int:
                 pad_sample(frame, analysis.primary, 0.0)
                 pad_frame_ms.append((time.perf_counter() - start) * 1000.0)
         # 2. a session fed as the camera delivers, until a decision
-        session = CaptureSession(settings)
-        clock = 0.0  # when processing of the previous frame finished, in stream time
-        first_good_arrival = None
-        decision = None
-        for i, frame in enumerate(frames):
-            arrival = i * period
-            if clock > arrival:  # still busy: like Camera.latest(), a late frame is simply skipped
-                continue
-            clock = arrival
-            start = time.perf_counter()
-            analysis = session.feed(frame, arrival)
-            clock += time.perf_counter() - start
-            if analysis.good and first_good_arrival is None:
-                first_good_arrival = arrival
-            if session.ready:
-                start = time.perf_counter()
-                templates = [c.template() for c in session.best()]
-                decision = verify(reference, templates, settings.match_threshold, settings.fusion)
-                pad_start = time.perf_counter()
-                pad = evaluate(session.pad_samples, settings.pad_threshold)
-                pad_decision_ms.append((time.perf_counter() - pad_start) * 1000.0)
-                clock += time.perf_counter() - start
-                assert first_good_arrival is not None
-                latencies_ms.append((clock - first_good_arrival) * 1000.0)
-                runs.append(
-                    {
-                        "seed": seed,
-                        "frames_processed": session.frames_seen,
-                        "first_good_s": first_good_arrival,
-                        "decision_ms": latencies_ms[-1],
-                        "match": decision.match,
-                        "distance": decision.distance,
-                        "frames_used": len(templates),
-                        "pad_score": pad.score,
-                        "pad_attack": pad.attack,
-                        "pad_rests_on": pad.deciding_cue,
-                        "pad_frames": pad.frames,
-                    }
-                )
-                break
-        if decision is None:
-            runs.append(
-                {
-                    "seed": seed,
-                    "frames_processed": session.frames_seen,
-                    "decision": None,
-                    "last_instruction": str(session.instruction),
-                }
-            )
-        session.clear()
+        run_result, latency, pad_ms = _decision_run(frames, settings, reference, period, seed)
+        runs.append(run_result)
+        latencies_ms += [latency] if latency is not None else []
+        pad_decision_ms += [pad_ms] if pad_ms is not None else []
     result = {
         "scenario": args.scenario,
         "person": args.person,
@@ -153,24 +104,85 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(result, indent=2))
         return 0
+    _print_text(result, args)
+    return 0
+
+
+def _decision_run(
+    frames: list[Any], settings: Any, reference: Any, period: float, seed: int
+) -> tuple[dict[str, Any], float | None, float | None]:
+    """One session fed as the camera delivers ``frames``, until a decision: the run's record, the latency
+    from the first good frame to the decision and the PAD score's time at the decision (ms; None without
+    a decision)."""
+    from biometrics.capture import CaptureSession
+    from biometrics.matcher import verify
+    from biometrics.pad import evaluate
+
+    session = CaptureSession(settings)
+    clock = 0.0  # when processing of the previous frame finished, in stream time
+    first_good_arrival = None
+    try:
+        for i, frame in enumerate(frames):
+            arrival = i * period
+            if clock > arrival:  # still busy: like Camera.latest(), a late frame is simply skipped
+                continue
+            clock = arrival
+            start = time.perf_counter()
+            analysis = session.feed(frame, arrival)
+            clock += time.perf_counter() - start
+            if analysis.good and first_good_arrival is None:
+                first_good_arrival = arrival
+            if not session.ready:
+                continue
+            start = time.perf_counter()
+            templates = [c.template() for c in session.best()]
+            decision = verify(reference, templates, settings.match_threshold, settings.fusion)
+            pad_start = time.perf_counter()
+            pad = evaluate(session.pad_samples, settings.pad_threshold)
+            pad_ms = (time.perf_counter() - pad_start) * 1000.0
+            clock += time.perf_counter() - start
+            assert first_good_arrival is not None
+            latency = (clock - first_good_arrival) * 1000.0
+            record = {
+                "seed": seed,
+                "frames_processed": session.frames_seen,
+                "first_good_s": first_good_arrival,
+                "decision_ms": latency,
+                "match": decision.match,
+                "distance": decision.distance,
+                "frames_used": len(templates),
+                "pad_score": pad.score,
+                "pad_attack": pad.attack,
+                "pad_rests_on": pad.deciding_cue,
+                "pad_frames": pad.frames,
+            }
+            return record, latency, pad_ms
+        record = {"seed": seed, "frames_processed": session.frames_seen, "decision": None,
+                  "last_instruction": str(session.instruction)}
+        return record, None, None
+    finally:
+        session.clear()
+
+
+def _print_text(result: dict[str, Any], args: argparse.Namespace) -> None:
+    runs, latencies_n = result["runs"], sum(r.get("decision_ms") is not None for r in result["runs"])
     print(f"Capture loop on '{args.scenario}' ({args.person}, {args.width}x{args.height} at {args.fps:g} fps)")
-    if per_frame_ms:
+    if result["loop_ms_median"] is not None:
         print(
             f"  capture+quality loop: {result['loop_ms_median']:.0f} ms per frame median "
             f"({result['loop_fps']:.1f} frames/s)"
         )
-    if pad_frame_ms:
+    if result["pad_frame_ms_median"] is not None:
         print(
             f"  PAD per frame (learned model, crops; part of the session's feed): "
             f"{result['pad_frame_ms_median']:.1f} ms median"
         )
-    if pad_decision_ms:
+    if result["pad_decision_ms_median"] is not None:
         print(f"  PAD score at the decision: {result['pad_decision_ms_median']:.1f} ms median")
-    if latencies_ms:
+    if latencies_n:
         print(
             f"  first good frame to decision: {result['decision_ms_median']:.0f} ms median, "
-            f"{result['decision_ms_max']:.0f} ms max over {len(latencies_ms)} session(s)"
+            f"{result['decision_ms_max']:.0f} ms max over {latencies_n} session(s)"
         )
     for r in runs:
         print(f"  {r}")
-    return 0
