@@ -258,17 +258,14 @@ class ChipReader:
 
     def _usable_pace_info(self) -> tuple[Any, str]:
         """The first PACEInfo of EF.CardAccess this system supports, or None and the reason."""
-        from passport import pace
         from passport.lds.card_access import pace_infos
 
         if self.card_access is None:
             return None, self.card_access_problem or "no EF.CardAccess"
         try:
-            infos = [pace.PaceInfo(i.protocol, i.version, i.parameter_id)
-                     for i in pace_infos(self.card_access) if i.parameter_id is not None]
+            usable = supported_pace(pace_infos(self.card_access))
         except PassportError as exc:
             return None, f"EF.CardAccess malformed: {exc}"
-        usable = [i for i in infos if _pace_supported(i)]
         if not usable:
             return None, "EF.CardAccess lists no PACE parameters this system supports"
         return usable[0], ""
@@ -520,6 +517,14 @@ def _chunk(cmd: CommandAPDU, resp: ResponseAPDU, name: str) -> bytes:
     except TLVError as exc:
         raise LDSError(f"{name}: malformed DO'53' in READ BINARY response") from exc
     return do53.value if do53.tag == 0x53 else b""
+
+
+def supported_pace(infos: Any) -> list[Any]:
+    """The PACEInfos (of EF.CardAccess or DG14) whose parameters this system supports, as pace.PaceInfo."""
+    from passport import pace
+
+    found = [pace.PaceInfo(i.protocol, i.version, i.parameter_id) for i in infos if i.parameter_id is not None]
+    return [i for i in found if _pace_supported(i)]
 
 
 def _pace_supported(info: Any) -> bool:

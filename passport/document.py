@@ -61,6 +61,7 @@ PROBLEM_KINDS: dict[str, str] = {
     "chip_auth_not_performed": "failure",  # DG14 listed in EF.SOD, but chip authentication not carried out
     "active_auth_not_performed": "failure",  # DG15 listed (no DG14), but active authentication not carried out
     "dg_malformed": "failure",  # DG1 or DG2 could not be decoded
+    "pace_downgrade": "failure",  # BAC used although the signed DG14 lists PACE parameters this system supports
     "sm_mac_failure": "notice",  # a response failed its MAC; the session was re-established (counted)
     "sm_session_restarted": "notice",  # the chip dropped secure messaging (6987/6988); re-established
     "bac_fallback": "notice",  # BAC used instead of PACE, with the reason

@@ -259,6 +259,24 @@ def _parse(result: ChipReadResult) -> None:
 def _authenticate(reader: ChipReader, result: ChipReadResult, trust: Any, at: Any) -> None:
     _passive(result, trust, at)
     _chip_authenticity(reader, result)
+    _pace_downgrade(reader, result)
+
+
+def _pace_downgrade(reader: ChipReader, result: ChipReadResult) -> None:
+    """BAC was used although DG14 (covered by EF.SOD, unlike EF.CardAccess) lists PACE parameters this
+    system supports: the refusal or unreadable EF.CardAccess that led to BAC may be forged on the link."""
+    from passport.chip_reader import supported_pace
+    from passport.lds.dg14 import decode_dg14
+
+    dg14 = result.files.get("DG14")
+    if reader.access != "BAC" or dg14 is None:
+        return
+    try:
+        offered = supported_pace(decode_dg14(dg14).pace_infos)
+    except PassportError:
+        return  # chip authentication reports a malformed DG14
+    if offered:
+        result.add_problem("pace_downgrade", "BAC was used, but DG14 lists PACE parameters this system supports")
 
 
 def _passive(result: ChipReadResult, trust: Any, at: Any) -> None:

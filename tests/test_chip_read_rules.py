@@ -235,3 +235,22 @@ def test_pace_cam_tries_every_dg14_key(matching_first: bool) -> None:
     assert outcome.valid is True, outcome.detail
     only_other = _chip_auth_mapping(pace, encode_dg14([infos[0] if not matching_first else infos[1]]))
     assert only_other.performed and only_other.valid is False
+
+
+def _with_pace_in_dg14(files):  # type: ignore[no-untyped-def]
+    from passport.lds.dg14 import PACEInfo, decode_dg14, encode_dg14
+
+    dg14 = decode_dg14(files.files[0x010E])
+    pace_info = PACEInfo(files.pace_oid, 2, files.pace_parameter_id)
+    return files.with_file(0x010E, encode_dg14([*dg14.infos, pace_info]))
+
+
+@pytest.mark.parametrize(("refused", "pace_in_dg14", "downgrade"),
+                         [(True, True, True), (True, False, False), (False, True, False)])
+def test_bac_although_dg14_lists_pace_is_a_downgrade(refused: bool, pace_in_dg14: bool, downgrade: bool) -> None:
+    files = _files()
+    files = _with_pace_in_dg14(files) if pace_in_dg14 else files
+    faults = [NonceRefused()] if refused else []
+    result = read_passport(DirectTransport(EmrtdChip(files, faults=faults)), _key(files))
+    assert result.access == ("BAC" if refused else "PACE")
+    assert ("pace_downgrade" in result.problems) is downgrade
