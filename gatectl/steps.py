@@ -218,7 +218,9 @@ def decide(policy: Any, lists: Any, mrz: Any, document: DocumentCheck | None, fa
         pad_attack=face.pad_attack if face else None,
         pad_score=face.pad_score if face else None,
         sltd_hit=None if screening is None else screening.sltd_hit,
-        watchlist_hits=None if screening is None else len(screening.watchlist_hits),  # None: not screened
+        # None: not screened (no store, or a name with no letters to screen)
+        watchlist_hits=None if screening is None or not _screenable(mrz.name_field)
+        else len(screening.watchlist_hits),
         trusted=bool(screening and screening.trusted),
         list_versions={} if screening is None else dict(screening.versions),
         stale_lists=stale,
@@ -234,6 +236,10 @@ def decide(policy: Any, lists: Any, mrz: Any, document: DocumentCheck | None, fa
     decision = policy.decide(facts)
     evidence["random_referral"] = bool(decision.random_referral)
     return decision, evidence, facts.audit_summary()
+
+
+def _screenable(name: str) -> bool:
+    return any(c.isalpha() for c in name)
 
 
 def _iso(day: dt.date | None) -> str | None:
