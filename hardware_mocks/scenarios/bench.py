@@ -106,11 +106,9 @@ def _one(gate: ScenarioGate, lat: Latencies, index: int, camera: str) -> dict[st
             gate.ctl.command("refuse", actor="bench-officer", role="officer", reason="benchmark")
     gate.ctl.wait_for_state("idle", timeout=30)
     board.wait_for(lambda s: s.doors["exit"]["closed"], timeout_s=10)
-    steps: dict[str, float] = {}
-    end = opened or time.monotonic()
-    for (name, at), nxt in zip(states, [*[a for _, a in states[1:]], end], strict=True):
-        if at <= end:
-            steps[name] = steps.get(name, 0.0) + max(0.0, nxt - at)
+    from hardware_mocks.scenarios.runner import state_durations
+
+    steps = state_durations(states, opened or time.monotonic())
     return {"index": index, "outcome": outcome, "to_exit_open_s": None if opened is None else opened - t0,
             "cycle_s": time.monotonic() - entered, "steps": steps,
             "first_state_s": states[0][1] - t0 if states else None}

@@ -268,13 +268,20 @@ def check(run: Run) -> list[str]:
 
 def timings(run: Run) -> dict[str, float]:
     """Seconds in each state from the passport's placement to the outcome (a state entered twice adds up)."""
-    out: dict[str, float] = {}
     end = run.outcome_at or time.monotonic()
-    marks = [(name, at) for name, at in run.states if at <= end]
-    for (name, at), nxt in zip(marks, [*[a for _, a in marks[1:]], end], strict=True):
-        out[name] = round(out.get(name, 0.0) + max(0.0, nxt - at), 3)
+    out = {name: round(value, 3) for name, value in state_durations(run.states, end).items()}
     for name, value in run.extra_timings.items():
         out[name] = round(value, 4)
+    return out
+
+
+def state_durations(states: list[tuple[str, float]], end: float) -> dict[str, float]:
+    """Seconds spent in each state of ``states`` ((name, entered at), in order) up to ``end``; a state
+    entered twice adds up."""
+    out: dict[str, float] = {}
+    marks = [(name, at) for name, at in states if at <= end]
+    for (name, at), nxt in zip(marks, [*[a for _, a in marks[1:]], end], strict=True):
+        out[name] = out.get(name, 0.0) + max(0.0, nxt - at)
     return out
 
 
