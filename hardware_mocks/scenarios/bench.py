@@ -17,6 +17,8 @@ import time
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 if TYPE_CHECKING:
     from hardware_mocks.scenarios.gate import ScenarioGate
 
@@ -45,13 +47,6 @@ class Latencies:
 
     def faults(self) -> list[str]:
         return [f"slow:{self.apdu_s}:{self.bitrate}", f"crypto-time:{self.crypto_s}"]
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    k = (len(ordered) - 1) * q
-    lo, hi = int(k), min(int(k) + 1, len(ordered) - 1)
-    return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
 
 
 def bench_gate(travellers: int, latencies: Latencies | None = None, camera: str = "bona_fide",
@@ -128,7 +123,7 @@ def summary(runs: list[dict[str, Any]], lat: Latencies, camera: str) -> dict[str
         "admitted": len(opened),
         "referred": sum(r["outcome"] == "refer" for r in runs),
         "median_s": round(statistics.median(opened), 3) if opened else None,
-        "p95_s": round(percentile(opened, 0.95), 3) if opened else None,
+        "p95_s": round(float(np.percentile(opened, 95)), 3) if opened else None,
         "max_s": round(max(opened), 3) if opened else None,
         "cycle_median_s": round(statistics.median(cycles), 3) if cycles else None,
         "travellers_per_hour": round(3600 / statistics.mean(cycles), 1) if cycles else None,
