@@ -120,3 +120,16 @@ def test_the_gate_decodes_the_chip_portrait_with_the_bounded_decoder() -> None:
     bomb = bytes.fromhex((BOMBS / "jpeg_prog_4096_5400scans_lt64k.hex").read_text().strip())
     with pytest.raises(PortraitError, match="scans"):
         portrait_future(make_dg2(bomb, 4096, 4096)).result(timeout=30)
+
+
+def test_worker_that_cannot_start_is_a_typed_error(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from passport.errors import LDSError
+    from passport.lds import decode_worker
+
+    def no_process(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise OSError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(decode_worker, "_worker", None)
+    monkeypatch.setattr(decode_worker.subprocess, "Popen", no_process)
+    with pytest.raises(LDSError, match="could not be started"):
+        decode_worker.start_worker()

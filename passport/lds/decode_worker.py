@@ -90,10 +90,13 @@ def _running_worker() -> subprocess.Popen:
     env = dict(
         os.environ, PYTHONPATH=os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")]))
     )
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "passport.lds.decode_worker", str(MAX_DECODE_MEMORY)],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, close_fds=True,
-    )  # fmt: skip
+    try:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "passport.lds.decode_worker", str(MAX_DECODE_MEMORY)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, close_fds=True,
+        )  # fmt: skip
+    except OSError as exc:  # no processes or file descriptors left
+        raise LDSError("image decoder worker could not be started") from exc
     try:
         if _read_frame(proc.stdout, time.monotonic() + WORKER_START_TIMEOUT_S, 16) != b"ready":
             raise ValueError("unexpected greeting")
