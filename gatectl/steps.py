@@ -47,13 +47,13 @@ def read_chip(reader: Any, mrz: Any, trust: Any, on_dg2: Any) -> Any:
             reader.disconnect(reset=True)
     except (CardRemovedError, NoCardError) as exc:
         raise StepFailed("card_removed", f"the passport left the reader: {exc}") from None
+    except AttackSuspected as exc:  # before AccessControlError: a failed PACE check (PaceCheckFailed) is both
+        # a failed cryptographic check (PACE token or mapping, response MACs): no retry, no fallback
+        raise StepFailed(ATTACK_SUSPECTED, f"the chip failed a cryptographic check ({exc.code})") from None
     except AccessControlError as exc:
         raise StepFailed("access_denied", f"the chip refused access with the MRZ read optically: {exc}") from None
     except TransportError as exc:
         raise StepFailed("card_removed", f"the link to the chip was lost: {exc}") from None
-    except AttackSuspected as exc:
-        # a failed cryptographic check (PACE token or mapping, response MACs): no retry, no fallback
-        raise StepFailed(ATTACK_SUSPECTED, f"the chip failed a cryptographic check ({exc.code})") from None
     except PassportError as exc:
         raise StepFailed("chip_error", f"the chip's answers are unusable: {type(exc).__name__}: {exc}") from None
     except DeviceError as exc:

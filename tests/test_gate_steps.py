@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from gatectl import steps
-from passport.errors import AttackSuspected, PassportError
+from passport.errors import AccessControlError, AttackSuspected, PaceCheckFailed, PassportError
 
 
 class _Reader:
@@ -24,6 +24,8 @@ class _Reader:
     ("exc", "problem"),
     [
         (AttackSuspected("token", code="pace_check_failed"), steps.ATTACK_SUSPECTED),
+        (PaceCheckFailed("PACE failed: the chip's authentication token does not verify"), steps.ATTACK_SUSPECTED),
+        (AccessControlError("PACE failed: wrong password?"), "access_denied"),
         (PassportError("garbage"), "chip_error"),
     ],
 )
