@@ -42,6 +42,7 @@ from passport.chip_reader import (  # noqa: F401 - re-exported: the reader's pub
 )
 from passport.document import AuthOutcome, ChipReadResult, FacePortrait
 from passport.errors import (
+    AccessControlError,
     AttackSuspected,
     AuthenticationError,
     CardStatusError,
@@ -96,8 +97,7 @@ def read_passport(
     LDSError...); a failed PACE check or repeated MAC failures raise :class:`AttackSuspected`; what is found
     about the document is in the result.
     """
-    if not isinstance(access_key, MRZKey | CANKey):
-        access_key = MRZKey.from_mrz(access_key)
+    access_key = _access_key(access_key)
     started = time.monotonic()
     reader = ChipReader(transport, extended_length=extended_length)
     result = ChipReadResult()
@@ -114,6 +114,19 @@ def read_passport(
         raise
     _summarise(reader, result, started)
     return result
+
+
+def _access_key(key: Any) -> AccessKey:
+    """``key`` as an MRZKey or CANKey whose fields are strings; AccessControlError otherwise."""
+    if not isinstance(key, MRZKey | CANKey):
+        try:
+            key = MRZKey.from_mrz(key)
+        except AttributeError:
+            raise AccessControlError("the access key must be an MRZKey, a CANKey or a parsed MRZ") from None
+    fields = (key.can,) if isinstance(key, CANKey) else (key.document_number, key.birth_date, key.expiry_date)
+    if not all(isinstance(value, str) and value for value in fields):
+        raise AccessControlError("the access key's fields must be non-empty strings")
+    return key
 
 
 def _summarise(reader: ChipReader, result: ChipReadResult, started: float) -> None:

@@ -254,3 +254,15 @@ def test_bac_although_dg14_lists_pace_is_a_downgrade(refused: bool, pace_in_dg14
     result = read_passport(DirectTransport(EmrtdChip(files, faults=faults)), _key(files))
     assert result.access == ("BAC" if refused else "PACE")
     assert ("pace_downgrade" in result.problems) is downgrade
+
+
+@pytest.mark.parametrize("key", [None, "P<UTOERIKSSON", MRZKey(None, None, None), MRZKey("", "", "")],  # type: ignore[arg-type]
+                         ids=["none", "text", "none-fields", "empty-fields"])
+def test_unusable_access_key_is_a_typed_error(key) -> None:  # type: ignore[no-untyped-def]
+    from passport.reader import CANKey
+
+    files = _files()
+    with pytest.raises(AccessControlError, match="access key"):
+        read_passport(DirectTransport(EmrtdChip(files)), key, verify=False)
+    with pytest.raises(AccessControlError, match="access key"):
+        read_passport(DirectTransport(EmrtdChip(files)), CANKey(None), verify=False)  # type: ignore[arg-type]
